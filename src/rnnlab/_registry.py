@@ -1,0 +1,62 @@
+"""Name -> class registry and the JSON (de)serialisation of configurable objects.
+
+Every configurable class (layers, cells, initializers, optimizers, losses, metrics) registers
+itself under its class name. ``serialize(obj)`` gives ``{"class_name": ..., "config": ...}``;
+``deserialize`` rebuilds the object with ``cls.from_config(config)``. Nested objects (a cell inside
+a layer, an initializer inside a cell) are serialised recursively, so a whole model architecture is
+plain JSON.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+import numpy as np
+
+_CLASSES: dict[str, type] = {}
+
+T = TypeVar("T", bound=type)
+
+
+def register(cls: T) -> T:
+    """Class decorator: make ``cls`` known to ``deserialize`` under its class name."""
+    _CLASSES[cls.__name__] = cls
+    return cls
+
+
+def registered(name: str) -> type:
+    """The class registered as ``name``; a clear error lists the known names."""
+    if name not in _CLASSES:
+        raise ValueError(f"Unknown class {name!r}. Known classes: {sorted(_CLASSES)}")
+    return _CLASSES[name]
+
+
+def serialize(value: Any) -> Any:
+    """Turn a config value into JSON-able data (objects become class_name/config dicts)."""
+    if hasattr(value, "get_config") and not isinstance(value, type):
+        return {"class_name": type(value).__name__, "config": serialize(value.get_config())}
+    if isinstance(value, dict):
+        return {str(k): serialize(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [serialize(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    if isinstance(value, np.dtype):
+        return value.name
+    if isinstance(value, type) and issubclass(value, np.generic):
+        return np.dtype(value).name
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    raise TypeError(f"Cannot serialise a value of type {type(value).__name__}: {value!r}")
+
+
+def deserialize(data: Any) -> Any:
+    """Inverse of ``serialize``: rebuild registered objects from class_name/config dicts."""
+    if isinstance(data, dict):
+        if set(data) == {"class_name", "config"} and isinstance(data["class_name"], str):
+            cls = registered(data["class_name"])
+            return cls.from_config(deserialize(data["config"]))  # type: ignore[attr-defined]
+        return {k: deserialize(v) for k, v in data.items()}
+    if isinstance(data, list):
+        return [deserialize(v) for v in data]
+    return data

@@ -1,0 +1,229 @@
+"""The cell contract: what a recurrent cell provides so ``rnnlab.layers.RNN`` can run it.
+
+A cell computes **one time step**; the generic ``RNN`` layer runs it over a sequence, handles
+masks, dropout masks, ``go_backwards``, initial states, truncation and the backward sweep.
+Shapes: N batch, T steps, D input features, H = ``units``, P = width of the projected input.
+
+A cell provides:
+
+``state_size``  tuple of ints, one per state tensor (``(H,)`` or ``(H, H)`` for LSTM's (h, c)).
+``output_size`` int, the width of ``y_t``.
+``build(input_dim, dtype, rng)``  create ``self.params`` (and zeroed ``self.grads``).
+``project_inputs(x)``  ``(N, T, D) -> (N, T, P)``: the work that does not depend on the state,
+    done for all steps at once (one matrix product for the built-in cells). Default: identity.
+``step(p_t, state, rec_mask)``  ``-> (y_t, new_state, cache)``: one step from the projected input
+    ``p_t (N, P)`` and the previous state (a tuple of ``(N, size)`` arrays). ``rec_mask`` is the
+    recurrent-dropout mask ``(N, H)`` or None. ``cache`` holds what the backward step needs.
+``step_backward(dy_t, dstate, cache)``  ``-> (dp_t, dstate_prev)``: gradient of the loss with
+    respect to ``p_t`` and to the previous state, given the gradients with respect to ``y_t`` and the
+    new state. It must be linear in ``(dy_t, dstate)`` and must not touch ``self.grads``.
+``params_backward(x, dP, caches)``  ``-> dX``: add every parameter gradient into ``self.grads``
+    from the stacked step gradients ``dP (N, T, P)`` and the per-step caches (in time order), and
+    return ``dX (N, T, D)``. Doing this once per sequence turns T small products into one large one.
+
+``rnnlab.gradcheck.check_cell`` verifies a cell against central differences. Built-in cells store
+their weights in PyTorch's layout (``weight_ih (G·H, D)``, ``weight_hh (G·H, H)``, ``bias_ih``,
+``bias_hh``) and convert to Keras's layout in ``get_keras_weights``/``set_keras_weights``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import activations, initializers
+from ..module import Module
+
+Array = np.ndarray
+State = tuple[Array, ...]
+
+
+class Cell(Module):
+    """Base of all cells. Subclasses implement the contract above."""
+
+    state_size: tuple[int, ...] = ()
+    output_size: int = 0
+
+    def build(self, input_dim: int, dtype: str, rng: np.random.Generator) -> None:
+        self.input_dim = input_dim
+        self.dtype = dtype
+        self.built = True
+
+    def initial_state(self, batch: int, dtype: str) -> State:
+        return tuple(np.zeros((batch, size), dtype=dtype) for size in self.state_size)
+
+    def project_inputs(self, x: Array) -> Array:
+        return x
+
+    def step(self, p_t: Array, state: State, rec_mask: Array | None) -> tuple[Array, State, Any]:
+        raise NotImplementedError
+
+    def step_backward(self, dy: Array, dstate: State, cache: Any) -> tuple[Array, State]:
+        raise NotImplementedError
+
+    def params_backward(self, x: Array, dP: Array, caches: list[Any]) -> Array:
+        return dP
+
+
+class GatedCell(Cell):
+    """Shared machinery of SimpleRNN/LSTM/GRU cells: G gate blocks of H units in PyTorch layout.
+
+    ``keras_blocks[j]`` is the Keras block that holds PyTorch block j (GRU: r,z,n <- z,r,h).
+    Keras-layout weights are ``kernel (D, G·H)``, ``recurrent_kernel (H, G·H)`` and ``bias``:
+    ``(G·H,)`` with one bias, ``(2, G·H)`` (input row, recurrent row) with two.
+    """
+
+    gates: int = 1
+    keras_blocks: tuple[int, ...] = (0,)
+
+    def __init__(
+        self,
+        units: int,
+        activation: str | None = "tanh",
+        recurrent_activation: str | None = "sigmoid",
+        use_bias: bool = True,
+        kernel_initializer: Any = "glorot_uniform",
+        recurrent_initializer: Any = "orthogonal",
+        bias_initializer: Any = "zeros",
+        recurrent_bias: bool | None = None,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
+            raise ValueError(f"units must be a positive integer, got {units!r}")
+        for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+            if not 0.0 <= float(rate) < 1.0:
+                raise ValueError(f"{what} must be in [0, 1), got {rate!r}")
+        self.units = int(units)
+        self.activation_name = activation or "linear"
+        self.act, self.dact = activations.get(activation)
+        self.recurrent_activation_name = recurrent_activation or "linear"
+        self.ract, self.dract = activations.get(recurrent_activation)
+        self.use_bias = bool(use_bias)
+        self.kernel_initializer = initializers.get(kernel_initializer)
+        self.recurrent_initializer = initializers.get(recurrent_initializer)
+        self.bias_initializer = initializers.get(bias_initializer)
+        self.recurrent_bias = bool(use_bias) and bool(
+            self.default_recurrent_bias() if recurrent_bias is None else recurrent_bias
+        )
+        self.dropout = float(dropout)
+        self.recurrent_dropout = float(recurrent_dropout)
+        self.state_size = (self.units,)
+        self.output_size = self.units
+
+    def default_recurrent_bias(self) -> bool:
+        """Keras layout: one bias vector (GRU with reset_after overrides: two)."""
+        return False
+
+    # -- weights ---------------------------------------------------------------------------------
+    def _init(self, init: initializers.Initializer, shape: tuple[int, ...],
+              rng: np.random.Generator, dtype: str) -> Array:
+        if isinstance(init, initializers.TorchUniform) and init.hidden_size is None:
+            init = initializers.TorchUniform(self.units)
+        return init(shape, rng, dtype)
+
+    def build(self, input_dim: int, dtype: str, rng: np.random.Generator) -> None:
+        super().build(input_dim, dtype, rng)
+        gh = self.gates * self.units
+        self.params, self.grads = {}, {}
+        kernel = self._init(self.kernel_initializer, (input_dim, gh), rng, dtype)
+        recurrent = self._init(self.recurrent_initializer, (self.units, gh), rng, dtype)
+        bias = None
+        if self.use_bias:
+            rows = 2 if self.recurrent_bias else 1
+            bias = np.stack([self.keras_bias(rng, dtype) for _ in range(rows)])
+            bias = bias if self.recurrent_bias else bias[0]
+        self.add_param("weight_ih", np.empty((gh, input_dim), dtype=dtype))
+        self.add_param("weight_hh", np.empty((gh, self.units), dtype=dtype))
+        if self.use_bias:
+            self.add_param("bias_ih", np.empty(gh, dtype=dtype))
+            if self.recurrent_bias:
+                self.add_param("bias_hh", np.empty(gh, dtype=dtype))
+        self.set_keras_weights([kernel, recurrent] + ([bias] if bias is not None else []))
+
+    def keras_bias(self, rng: np.random.Generator, dtype: str) -> Array:
+        """One bias row in Keras's gate order."""
+        return self._init(self.bias_initializer, (self.gates * self.units,), rng, dtype)
+
+    def _to_torch(self, a: Array) -> Array:
+        """Keras columns (..., G·H) in Keras gate order -> PyTorch gate order."""
+        h = self.units
+        return np.concatenate([a[..., k * h:(k + 1) * h] for k in self.keras_blocks], axis=-1)
+
+    def _to_keras(self, a: Array) -> Array:
+        h = self.units
+        blocks: list[Array] = [a[..., :0]] * self.gates
+        for j, k in enumerate(self.keras_blocks):
+            blocks[k] = a[..., j * h:(j + 1) * h]
+        return np.concatenate(blocks, axis=-1)
+
+    def keras_weight_shapes(self) -> list[tuple[int, ...]]:
+        gh = self.gates * self.units
+        shapes: list[tuple[int, ...]] = [(self.input_dim, gh), (self.units, gh)]
+        if self.use_bias:
+            shapes.append((2, gh) if self.recurrent_bias else (gh,))
+        return shapes
+
+    def get_keras_weights(self) -> list[Array]:
+        """[kernel (D, G·H), recurrent_kernel (H, G·H), bias] in Keras gate order."""
+        out = [self._to_keras(self.params["weight_ih"].T), self._to_keras(self.params["weight_hh"].T)]
+        if self.use_bias:
+            if self.recurrent_bias:
+                out.append(np.stack([self._to_keras(self.params["bias_ih"]),
+                                     self._to_keras(self.params["bias_hh"])]))
+            else:
+                out.append(self._to_keras(self.params["bias_ih"]))
+        return [np.ascontiguousarray(w) for w in out]
+
+    def set_keras_weights(self, weights: list[Array]) -> None:
+        expected = self.keras_weight_shapes()
+        if len(weights) != len(expected):
+            raise ValueError(
+                f"{type(self).__name__} expects {len(expected)} weight arrays with shapes "
+                f"{expected}, got {len(weights)}"
+            )
+        for i, (w, shape) in enumerate(zip(weights, expected)):
+            if np.shape(w) != shape:
+                raise ValueError(
+                    f"weight {i} of {type(self).__name__}: expected shape {shape}, "
+                    f"got {np.shape(w)}"
+                )
+        self.params["weight_ih"][...] = self._to_torch(np.asarray(weights[0])).T
+        self.params["weight_hh"][...] = self._to_torch(np.asarray(weights[1])).T
+        if self.use_bias:
+            bias = np.asarray(weights[2])
+            if self.recurrent_bias:
+                self.params["bias_ih"][...] = self._to_torch(bias[0])
+                self.params["bias_hh"][...] = self._to_torch(bias[1])
+            else:
+                self.params["bias_ih"][...] = self._to_torch(bias)
+
+    # -- shared sequence-level pieces ----------------------------------------------------------------
+    def project_inputs(self, x: Array) -> Array:
+        """``x (N, T, D) -> x @ weight_ih.T + bias_ih  (N, T, G·H)``, one product for all steps."""
+        p = x @ self.params["weight_ih"].T
+        if self.use_bias:
+            p += self.params["bias_ih"]
+        return p
+
+    def _input_params_backward(self, x: Array, dP: Array) -> Array:
+        """Input-side parameter gradients from ``dP (N, T, G·H)``; returns ``dX (N, T, D)``."""
+        dp2 = dP.reshape(-1, dP.shape[-1])
+        self.grads["weight_ih"] += dp2.T @ x.reshape(-1, x.shape[-1])
+        if self.use_bias:
+            self.grads["bias_ih"] += dp2.sum(axis=0)
+        return dP @ self.params["weight_ih"]
+
+    def _recurrent_params_backward(self, dR: Array, operand: Array) -> None:
+        """``weight_hh``/``bias_hh`` gradients from recurrent pre-activation grads and operands."""
+        dr2 = dR.reshape(-1, dR.shape[-1])
+        self.grads["weight_hh"] += dr2.T @ operand.reshape(-1, operand.shape[-1])
+        if self.recurrent_bias:
+            self.grads["bias_hh"] += dr2.sum(axis=0)
+
+
+def stack_cached(caches: list[Any], index: int) -> Array:
+    """Stack item ``index`` of every step's cache along a new time axis: ``(N, T, ...)``."""
+    return np.stack([c[index] for c in caches], axis=1)

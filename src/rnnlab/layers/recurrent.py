@@ -1,0 +1,329 @@
+"""The generic recurrent layer ``RNN(cell)`` and the Keras-named ``SimpleRNN``, ``LSTM``, ``GRU``.
+
+``RNN`` runs any cell (see ``rnnlab.cells.base``) over a batch-major sequence ``x (N, T, D)``;
+a list of cells is run as a stack (each cell's output sequence feeds the next).
+
+Outputs: ``(N, H)`` (last output) or ``(N, T, H)`` with ``return_sequences``; with
+``return_state`` a list ``[output, *final_states]`` (states of every cell, in order; LSTM: h, c).
+Arguments equal Keras 3's, plus ``truncate_gradient`` (k > 0: gradients flow back at most k steps)
+and ``zero_output_for_mask`` (masked steps output zeros instead of the previous output).
+
+Dropout (training only): one input mask ``(N, D)`` and one recurrent mask ``(N, H)`` per sequence
+and cell, reused at every step (Keras). Masks are drawn from the layer's seed and a call counter.
+``stateful=True`` keeps the final states as the next call's initial states (``reset_states()``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .. import backend
+from .._registry import register
+from ..cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
+from ..cells.base import Array
+from .base import Layer
+from .sweep import sweep_forward, sweep_gradients
+
+
+@register
+class RNN(Layer):
+    supports_masking = True
+
+    def __init__(
+        self,
+        cell: Cell | list[Cell],
+        return_sequences: bool = False,
+        return_state: bool = False,
+        go_backwards: bool = False,
+        stateful: bool = False,
+        unroll: bool = False,
+        zero_output_for_mask: bool = False,
+        truncate_gradient: int = -1,
+        seed: int | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        cells = list(cell) if isinstance(cell, (list, tuple)) else [cell]
+        if not cells or not all(isinstance(c, Cell) for c in cells):
+            raise TypeError(f"RNN expects a Cell or a list of Cells, got {cell!r}")
+        if not isinstance(truncate_gradient, (int, np.integer)) or truncate_gradient == 0:
+            raise ValueError(
+                f"truncate_gradient must be -1 (full BPTT) or a positive number of steps, "
+                f"got {truncate_gradient!r}")
+        self.cells = cells
+        for i, c in enumerate(cells):
+            self.add_child("cell" if len(cells) == 1 else f"cells.{i}", c)
+        self.return_sequences = bool(return_sequences)
+        self.return_state = bool(return_state)
+        self.go_backwards = bool(go_backwards)
+        self.stateful = bool(stateful)
+        self.unroll = bool(unroll)
+        self.zero_output_for_mask = bool(zero_output_for_mask)
+        self.truncate_gradient = int(truncate_gradient)
+        self.states: list[Array] | None = None
+
+    @property
+    def cell(self) -> Cell:
+        return self.cells[0] if len(self.cells) == 1 else self.cells  # type: ignore[return-value]
+
+    @property
+    def units(self) -> int:
+        return self.cells[-1].output_size
+
+    @property
+    def state_sizes(self) -> list[int]:
+        return [s for c in self.cells for s in c.state_size]
+
+    # -- building ------------------------------------------------------------------------------------
+    def build(self, input_shape: Any) -> None:
+        if isinstance(input_shape, list):
+            input_shape = input_shape[0]
+        if len(input_shape) != 3 or input_shape[-1] is None:
+            raise ValueError(
+                f"{self.name} expects inputs of shape (batch, timesteps, features) with a known "
+                f"feature size, got {tuple(input_shape)}")
+        rng = self.layer_rng(0)
+        dim = int(input_shape[-1])
+        for c in self.cells:
+            c.build(dim, self.dtype, rng)
+            dim = c.output_size
+        self.input_dim = int(input_shape[-1])
+        self.built = True
+
+    def compute_output_shape(self, input_shape: Any) -> Any:
+        if isinstance(input_shape, list):
+            input_shape = input_shape[0]
+        n, t = input_shape[0], input_shape[1]
+        out = (n, t, self.units) if self.return_sequences else (n, self.units)
+        if self.return_state:
+            return [out] + [(n, s) for s in self.state_sizes]
+        return out
+
+    def compute_mask(self, inputs: Any, mask: Any) -> Any:
+        if isinstance(mask, list):
+            mask = mask[0]
+        out = mask if self.return_sequences else None
+        if self.return_state:
+            return [out] + [None] * len(self.state_sizes)
+        return out
+
+    # -- states --------------------------------------------------------------------------------------
+    def reset_states(self, states: Any = None) -> None:
+        """Stateful layers: zero the kept states, or set them to ``states`` (a list)."""
+        if states is None:
+            self.states = None
+            return
+        states = list(states) if isinstance(states, (list, tuple)) else [states]
+        self.states = [np.array(s, dtype=self.dtype) for s in self._check_states(states, None)]
+
+    def _check_states(self, states: list[Any], batch: int | None) -> list[Array]:
+        sizes = self.state_sizes
+        if len(states) != len(sizes):
+            raise ValueError(
+                f"{self.name} expects {len(sizes)} initial state tensor(s) of sizes {sizes}, "
+                f"got {len(states)}")
+        out = []
+        for k, (s, size) in enumerate(zip(states, sizes)):
+            arr = backend.as_float_array(s, self.dtype, f"{self.name} initial state {k}")
+            n = batch if batch is not None else (arr.shape[0] if arr.ndim else None)
+            if arr.shape != (n, size):
+                raise ValueError(
+                    f"{self.name} initial state {k}: expected shape ({n}, {size}), got {arr.shape}")
+            out.append(arr)
+        return out
+
+    # -- engine --------------------------------------------------------------------------------------
+    def validate_x(self, x: Any) -> Array:
+        x = np.asarray(x)
+        backend.check_rank(x, 3, self.name, "(batch, timesteps, features)")
+        if self.built and x.shape[-1] != self.input_dim:
+            raise ValueError(
+                f"{self.name} expects {self.input_dim} input features (shape (batch, timesteps, "
+                f"{self.input_dim})), got shape {x.shape}")
+        if x.shape[1] == 0:
+            raise ValueError(f"{self.name} needs at least one time step, got shape {x.shape}")
+        return x.astype(self.dtype, copy=False)
+
+    def _dropout_masks(self, n: int, training: bool) -> list[tuple[Array | None, Array | None]]:
+        rates = [(getattr(c, "dropout", 0.0), getattr(c, "recurrent_dropout", 0.0))
+                 for c in self.cells]
+        if not training or not any(a or b for a, b in rates):
+            return [(None, None)] * len(self.cells)
+        rng = self.draw_rng()
+        masks = []
+        dim = self.input_dim
+        for c, (p, q) in zip(self.cells, rates):
+            in_mask = _keep(rng, (n, dim), p, self.dtype) if p else None
+            rec_mask = _keep(rng, (n, c.state_size[0]), q, self.dtype) if q else None
+            masks.append((in_mask, rec_mask))
+            dim = c.output_size
+        return masks
+
+    def forward(self, inputs: Any, training: bool = False, mask: Any = None,
+                initial_state: Any = None) -> tuple[Any, Any]:
+        listed = isinstance(inputs, (list, tuple))
+        if listed:
+            inputs, initial_state = inputs[0], list(inputs[1:])
+        x = self.validate_x(inputs)
+        self.maybe_build(x.shape)
+        N, T, _ = x.shape
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+            if mask.shape != (N, T):
+                raise ValueError(f"{self.name}: mask must have shape ({N}, {T}), got {mask.shape}")
+        given = initial_state is not None
+        if given:
+            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [
+                initial_state]
+            flat = self._check_states(states, N)
+        elif self.stateful and self.states is not None:
+            if self.states[0].shape[0] != N:
+                raise ValueError(
+                    f"{self.name} is stateful with batch size {self.states[0].shape[0]}; got a "
+                    f"batch of {N} (call reset_states() to start over)")
+            flat = self.states
+        else:
+            flat = [np.zeros((N, s), dtype=self.dtype) for s in self.state_sizes]
+        masks = self._dropout_masks(N, training)
+        seq, finals, per_cell = x, [], []
+        k = 0
+        for c, (in_mask, rec_mask) in zip(self.cells, masks):
+            n_states = len(c.state_size)
+            state0 = tuple(flat[k:k + n_states])
+            k += n_states
+            xin = seq if in_mask is None else seq * in_mask[:, None, :]
+            Y, final, caches = sweep_forward(c, xin, state0, mask, rec_mask, self.go_backwards,
+                                             self.zero_output_for_mask)
+            per_cell.append((xin, caches, in_mask))
+            finals.extend(final)
+            seq = _to_processing_order(Y, self.go_backwards)  # time order for the next cell
+        seq = _to_processing_order(seq, self.go_backwards)     # the last cell's, as processed
+        if self.stateful:
+            self.states = [s.copy() for s in finals]
+        out = seq if self.return_sequences else seq[:, -1]
+        outputs = [out] + list(finals) if self.return_state else out
+        cache = (per_cell, mask, (N, T), given or listed, listed)
+        return outputs, cache
+
+    def backward(self, d_outputs: Any, cache: Any) -> Any:
+        per_cell, mask, (N, T), want_states, listed = cache
+        if self.return_state:
+            d_out, d_states = d_outputs[0], list(d_outputs[1:])
+        else:
+            d_out, d_states = d_outputs, [None] * len(self.state_sizes)
+        H = self.units
+        if d_out is None:
+            dY = None
+        elif self.return_sequences:
+            dY = np.asarray(d_out, dtype=self.dtype)
+        else:
+            dY = np.zeros((N, T, H), dtype=self.dtype)
+            dY[:, -1] = d_out
+        d_init: list[Array] = []
+        k = len(self.state_sizes)
+        for c, (xin, caches, in_mask) in reversed(list(zip(self.cells, per_cell))):
+            n_states = len(c.state_size)
+            k -= n_states
+            dstate = tuple(
+                np.zeros((N, s), dtype=self.dtype) if d is None else np.asarray(d, self.dtype)
+                for d, s in zip(d_states[k:k + n_states], c.state_size))
+            dX, d0 = sweep_gradients(c, xin, caches, dY, dstate, mask, self.go_backwards,
+                                     self.zero_output_for_mask, self.truncate_gradient)
+            if in_mask is not None:
+                dX *= in_mask[:, None, :]
+            d_init = list(d0) + d_init
+            dY = _to_processing_order(dX, self.go_backwards)
+        dx = _to_processing_order(dY, self.go_backwards)  # back to time order
+        if want_states:
+            return [dx] + d_init
+        return dx
+
+    # -- weights -------------------------------------------------------------------------------------
+    def get_weights(self) -> list[Array]:
+        return [w for c in self.cells for w in c.get_keras_weights()]  # type: ignore[attr-defined]
+
+    def set_weights(self, weights: list[Array]) -> None:
+        weights = list(weights)
+        for c in self.cells:
+            n = len(c.keras_weight_shapes())  # type: ignore[attr-defined]
+            c.set_keras_weights(weights[:n])  # type: ignore[attr-defined]
+            weights = weights[n:]
+        if weights:
+            raise ValueError(f"{self.name}: {len(weights)} weight array(s) left over")
+
+
+def _keep(rng: np.random.Generator, shape: tuple[int, int], rate: float, dtype: str) -> Array:
+    """Inverted-dropout keep mask: 0 with probability ``rate``, else 1/(1-rate)."""
+    return ((rng.random(shape) >= rate) / (1.0 - rate)).astype(dtype)
+
+
+def _to_processing_order(a: Array, reverse: bool) -> Array:
+    return a[:, ::-1] if reverse else a
+
+
+_RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",
+             "zero_output_for_mask", "truncate_gradient", "seed")
+
+
+@register
+class SimpleRNN(RNN):
+    """Fully connected Elman RNN layer (``SimpleRNNCell``), Keras's arguments and defaults."""
+
+    def __init__(self, units: int, activation: str | None = "tanh", use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 dropout: float = 0.0, recurrent_dropout: float = 0.0,
+                 return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 zero_output_for_mask: bool = False, truncate_gradient: int = -1,
+                 seed: int | None = None, recurrent_bias: bool | None = None,
+                 **kwargs: Any) -> None:
+        cell = SimpleRNNCell(units, activation, use_bias, kernel_initializer,
+                             recurrent_initializer, bias_initializer, recurrent_bias, dropout,
+                             recurrent_dropout)
+        super().__init__(cell, return_sequences, return_state, go_backwards, stateful, unroll,
+                         zero_output_for_mask, truncate_gradient, seed, **kwargs)
+
+
+@register
+class LSTM(RNN):
+    """Long short-term memory layer (``LSTMCell``), Keras's arguments and defaults."""
+
+    def __init__(self, units: int, activation: str | None = "tanh",
+                 recurrent_activation: str | None = "sigmoid", use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 unit_forget_bias: bool = True, dropout: float = 0.0,
+                 recurrent_dropout: float = 0.0, return_sequences: bool = False,
+                 return_state: bool = False, go_backwards: bool = False, stateful: bool = False,
+                 unroll: bool = False, zero_output_for_mask: bool = False,
+                 truncate_gradient: int = -1, seed: int | None = None,
+                 recurrent_bias: bool | None = None, **kwargs: Any) -> None:
+        cell = LSTMCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                        recurrent_initializer, bias_initializer, unit_forget_bias,
+                        recurrent_bias, dropout, recurrent_dropout)
+        super().__init__(cell, return_sequences, return_state, go_backwards, stateful, unroll,
+                         zero_output_for_mask, truncate_gradient, seed, **kwargs)
+
+
+@register
+class GRU(RNN):
+    """Gated recurrent unit layer (``GRUCell``), Keras's arguments and defaults."""
+
+    def __init__(self, units: int, activation: str | None = "tanh",
+                 recurrent_activation: str | None = "sigmoid", use_bias: bool = True,
+                 kernel_initializer: Any = "glorot_uniform",
+                 recurrent_initializer: Any = "orthogonal", bias_initializer: Any = "zeros",
+                 dropout: float = 0.0, recurrent_dropout: float = 0.0,
+                 return_sequences: bool = False, return_state: bool = False,
+                 go_backwards: bool = False, stateful: bool = False, unroll: bool = False,
+                 reset_after: bool = True, zero_output_for_mask: bool = False,
+                 truncate_gradient: int = -1, seed: int | None = None,
+                 recurrent_bias: bool | None = None, **kwargs: Any) -> None:
+        cell = GRUCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
+                       recurrent_initializer, bias_initializer, reset_after, recurrent_bias,
+                       dropout, recurrent_dropout)
+        super().__init__(cell, return_sequences, return_state, go_backwards, stateful, unroll,
+                         zero_output_for_mask, truncate_gradient, seed, **kwargs)
