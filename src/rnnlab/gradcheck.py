@@ -68,7 +68,7 @@ def check_layer(layer: Any, inputs: Any, *, initial_state: list[Array] | None = 
                 eps: float = 1e-6, check_inputs: bool = True) -> GradcheckReport:
     """Compare ``layer.backward`` with central differences for every parameter, each float
     input array and each initial state. The layer must be float64."""
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng([seed, 1])  # a stream of its own, unlike the test inputs'
     call_kwargs: dict[str, Any] = {"training": training, "mask": mask}
     if initial_state is not None:
         initial_state = [np.array(s, dtype=np.float64) for s in initial_state]

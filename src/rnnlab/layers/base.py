@@ -36,6 +36,7 @@ _BASE_KEYS = ("name", "dtype", "trainable", "input_shape", "input_dim", "batch_s
 
 
 def _snake(name: str) -> str:
+    name = re.sub(r"(\d)D\b", r"\1d", name)  # GlobalAveragePooling1D -> ..._pooling1d
     s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
     return re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", s).lower()
 
@@ -76,6 +77,8 @@ class Layer(Module):
         config = super().get_config()
         config["name"] = self.name
         config["dtype"] = self.dtype
+        if "seed" in config:
+            config["seed"] = self.seed_value()  # resolved, so a rebuilt layer draws the same
         return config
 
     # -- building ------------------------------------------------------------------------------------

@@ -1,0 +1,26 @@
+"""rnnlab: recurrent neural networks on NumPy with exact BPTT and a Keras-compatible API."""
+
+from . import (
+    activations,
+    backend,
+    callbacks,
+    cells,
+    gradcheck,
+    initializers,
+    layers,
+    losses,
+    metrics,
+    models,
+    optimizers,
+    utils,
+)
+from .models import Input, Model, Sequential, load_model
+from .random import set_random_seed
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Input", "Model", "Sequential", "__version__", "activations", "backend", "callbacks",
+    "cells", "gradcheck", "initializers", "layers", "load_model", "losses", "metrics", "models",
+    "optimizers", "set_random_seed", "utils",
+]

@@ -1,0 +1,228 @@
+"""The ``rnnlab`` command (``python -m rnnlab`` is the same program).
+
+    rnnlab list
+    rnnlab run EXPERIMENT [--data PATH] [--epochs N] [--seed S] [--out DIR] [--smoke]
+                          [--resume] [--quiet] [--<option> VALUE ...]
+    rnnlab generate MODEL --prime TEXT --length N --temperature T [--top-k K] [--seed S]
+    rnnlab forecast MODEL --csv FILE [--column NAME] [--out FILE]
+    rnnlab predict MODEL --input FILE [--out FILE]
+    rnnlab info MODEL
+
+User errors (missing files, unknown experiments or options, malformed data, a model of the wrong
+kind) print one line ``rnnlab: error: ...`` and exit with status 2; ``--debug`` shows tracebacks.
+Ctrl-C during ``run`` keeps the checkpoint of the last finished epoch: ``--resume`` continues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+USER_ERRORS: tuple[type[BaseException], ...] = (FileNotFoundError, ValueError, KeyError,
+                                                TypeError, OSError)
+
+
+class CLIError(Exception):
+    """An error reported to the user as one line."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rnnlab", description="Recurrent-network lab: run the "
+                                "classic RNN/LSTM/GRU experiments and use the trained models.")
+    p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub.add_parser("list", help="list the experiments")
+    run = sub.add_parser("run", help="run an experiment", description="Run an experiment. "
+                         "Any setting shown by `rnnlab list --verbose` can be given as "
+                         "--name VALUE.")
+    run.add_argument("experiment")
+    run.add_argument("--data", help="data folder or file (default: the experiment's own or "
+                     "generated data)")
+    run.add_argument("--epochs", type=int)
+    run.add_argument("--seed", type=int)
+    run.add_argument("--out", help="output folder (default runs/EXPERIMENT)")
+    run.add_argument("--smoke", action="store_true", help="tiny settings that finish in seconds")
+    run.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
+    run.add_argument("--quiet", action="store_true", help="no progress bars")
+    gen = sub.add_parser("generate", help="sample text from a trained character model")
+    gen.add_argument("model")
+    gen.add_argument("--prime", default="\n")
+    gen.add_argument("--length", type=int, default=500)
+    gen.add_argument("--temperature", type=float, default=1.0)
+    gen.add_argument("--top-k", type=int, default=None)
+    gen.add_argument("--seed", type=int, default=0)
+    fc = sub.add_parser("forecast", help="apply a trained forecasting model to a CSV file")
+    fc.add_argument("model")
+    fc.add_argument("--csv", required=True)
+    fc.add_argument("--column", default=None)
+    fc.add_argument("--out", default=None, help="write predictions to this CSV")
+    pr = sub.add_parser("predict", help="apply a trained model to inputs in a .npy file")
+    pr.add_argument("model")
+    pr.add_argument("--input", required=True, help=".npy file of inputs, or a text file "
+                    "(one example per line) for text models")
+    pr.add_argument("--out", default=None)
+    info = sub.add_parser("info", help="print a model file's summary")
+    info.add_argument("model")
+    lst = sub.choices["list"]
+    lst.add_argument("--verbose", action="store_true", help="show every experiment's settings")
+    return p
+
+
+def _parse_options(extra: list[str]) -> dict[str, Any]:
+    """``--name VALUE`` pairs for experiment settings (values parsed as JSON where possible)."""
+    options: dict[str, Any] = {}
+    i = 0
+    while i < len(extra):
+        token = extra[i]
+        if not token.startswith("--"):
+            raise CLIError(f"unexpected argument {token!r}; options look like --name VALUE")
+        key = token[2:].replace("-", "_")
+        if "=" in key:
+            key, value = key.split("=", 1)
+            i += 1
+        else:
+            if i + 1 >= len(extra):
+                raise CLIError(f"option {token} needs a value")
+            value = extra[i + 1]
+            i += 2
+        options[key] = _parse_value(value)
+    return options
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError:
+        return text
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    from .experiments import experiments
+
+    for name, exp in sorted(experiments().items()):
+        data = f" [data: {exp.data}]" if exp.data else ""
+        print(f"{name:16s} {exp.summary}{data}")
+        if exp.target:
+            print(f"{'':16s} target: {exp.target}")
+        if args.verbose:
+            settings = ", ".join(f"{k}={v!r}" for k, v in sorted(exp.defaults.items()))
+            print(f"{'':16s} settings: {settings}")
+    return 0
+
+
+def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
+    from .experiments import get_experiment, run_experiment
+
+    exp = get_experiment(args.experiment)
+    overrides = _parse_options(extra)
+    if args.epochs is not None:
+        overrides["epochs"] = args.epochs
+    if args.seed is not None:
+        overrides["seed"] = args.seed
+    out = Path(args.out) if args.out else Path("runs") / exp.name
+    print(f"rnnlab: running {exp.name} -> {out}")
+    try:
+        result = run_experiment(exp.name, overrides, out=out, data=args.data, smoke=args.smoke,
+                                resume=args.resume, verbose=0 if args.quiet else 1)
+    except KeyboardInterrupt:
+        print(f"\nrnnlab: interrupted; the last finished epoch is saved in {out}. Continue with: "
+              f"rnnlab run {exp.name} --out {out} --resume", file=sys.stderr)
+        return 130
+    for note in result.notes:
+        print(note)
+    print(f"rnnlab: {exp.name} finished in {result.seconds:.1f} s; results in {result.out}")
+    for key, value in sorted(result.metrics.items()):
+        shown = f"{value:.6g}" if isinstance(value, float) else str(value)
+        print(f"  {key} = {shown}")
+    for plot in result.plots:
+        print(f"  plot: {plot}")
+    return 0
+
+
+def _load(path: str) -> Any:
+    from .saving import load_model
+
+    return load_model(path)
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from .experiments.sampling import generate_text
+
+    model = _load(args.model)
+    text = generate_text(model, args.prime, args.length, args.temperature, args.top_k, args.seed)
+    print(text)
+    return 0
+
+
+def cmd_forecast(args: argparse.Namespace) -> int:
+    from .experiments.forecasting import forecast_csv
+
+    model = _load(args.model)
+    rows = forecast_csv(model, args.csv, args.column)
+    if args.out:
+        with open(args.out, "w") as fh:
+            fh.write("index,prediction\n")
+            fh.writelines(f"{i},{v:.6g}\n" for i, v in rows)
+        print(f"rnnlab: wrote {len(rows)} predictions to {args.out}")
+    else:
+        for i, v in rows:
+            print(f"{i},{v:.6g}")
+    return 0
+
+
+def cmd_predict(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from .experiments.forecasting import predict_file
+
+    model = _load(args.model)
+    out = predict_file(model, args.input)
+    if args.out:
+        np.save(args.out, out)
+        print(f"rnnlab: wrote predictions of shape {out.shape} to {args.out}")
+    else:
+        np.set_printoptions(precision=5, suppress=True, threshold=200)
+        print(out)
+    return 0
+
+
+def cmd_info(args: argparse.Namespace) -> int:
+    model = _load(args.model)
+    model.summary()
+    meta = getattr(model, "metadata", None) or {}
+    if meta:
+        shown = {k: v for k, v in meta.items() if k not in ("vocab", "chars")}
+        print("metadata:", json.dumps(shown, sort_keys=True))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command != "run":
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    try:
+        if args.command == "list":
+            return cmd_list(args)
+        if args.command == "run":
+            return cmd_run(args, extra)
+        if args.command == "generate":
+            return cmd_generate(args)
+        if args.command == "forecast":
+            return cmd_forecast(args)
+        if args.command == "predict":
+            return cmd_predict(args)
+        return cmd_info(args)
+    except (CLIError, *USER_ERRORS) as exc:
+        if args.debug:
+            raise
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"rnnlab: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,3 @@
+"""Imports every built-in experiment so each registers itself."""
+
+from . import counting  # noqa: F401

@@ -1,0 +1,65 @@
+"""``run_experiment``: resolve settings, run an experiment, write its files. No printing."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .base import get_experiment
+from .context import RunContext, write_json_atomic
+
+
+@dataclass
+class Result:
+    name: str
+    out: Path
+    config: dict[str, Any]
+    metrics: dict[str, float]
+    plots: list[Path]
+    notes: list[str]
+    seconds: float
+
+
+def resolve_config(name: str, overrides: dict[str, Any], smoke: bool = False) -> dict[str, Any]:
+    """Full settings (or the smoke settings) with the given overrides; unknown keys are errors."""
+    exp = get_experiment(name)
+    config = dict(exp.defaults)
+    if smoke:
+        config.update(exp.smoke)
+    unknown = sorted(set(overrides) - set(config))
+    if unknown:
+        raise KeyError(f"experiment {name!r} has no option(s) {unknown}; its options are "
+                       f"{sorted(config)}")
+    for key, value in overrides.items():
+        if key in exp.choices and value not in exp.choices[key]:
+            raise ValueError(f"--{key.replace('_', '-')} must be one of {list(exp.choices[key])}, "
+                             f"got {value!r}")
+        default = config[key]
+        config[key] = type(default)(value) if default is not None and not isinstance(
+            default, bool) else value
+    return config
+
+
+def run_experiment(name: str, overrides: dict[str, Any] | None = None,
+                   out: str | Path | None = None, data: str | Path | None = None,
+                   smoke: bool = False, resume: bool = False, verbose: int = 1) -> Result:
+    exp = get_experiment(name)
+    config = resolve_config(name, overrides or {}, smoke)
+    out_dir = Path(out) if out is not None else Path("runs") / name
+    out_dir.mkdir(parents=True, exist_ok=True)
+    data_dir = Path(data) if data is not None else None
+    if data_dir is not None and not data_dir.exists():
+        raise FileNotFoundError(f"data folder {data_dir} does not exist")
+    config_path = out_dir / "config.json"
+    write_json_atomic(config_path, {"experiment": name, "smoke": smoke, **config,
+                                    "data": str(data_dir) if data_dir else None})
+    ctx = RunContext(config=config, out=out_dir, data_dir=data_dir, resume=resume,
+                     verbose=verbose)
+    start = time.perf_counter()
+    metrics = exp.run(ctx)
+    seconds = time.perf_counter() - start
+    metrics = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in metrics.items()}
+    write_json_atomic(out_dir / "metrics.json", metrics)
+    return Result(name, out_dir, config, metrics, ctx.plots, ctx.notes, seconds)

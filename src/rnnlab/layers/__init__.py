@@ -1,0 +1,21 @@
+"""Layers with Keras's names and arguments (``rnnlab.layers.LSTM`` ≡ ``keras.layers.LSTM``)."""
+
+from ..cells import GRUCell, LSTMCell, SimpleRNNCell
+from ..models.input_layer import Input
+from .base import Layer
+from .bidirectional import Bidirectional
+from .core import Activation, Dense, Dropout, Flatten, RepeatVector, Reshape
+from .embedding import Embedding, Masking
+from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
+from .normalization import BatchNormalization, LayerNormalization
+from .pooling import GlobalAveragePooling1D, GlobalMaxPooling1D
+from .recurrent import GRU, LSTM, RNN, SimpleRNN
+from .wrappers import TimeDistributed
+
+__all__ = [
+    "Activation", "Add", "Average", "BatchNormalization", "Bidirectional", "Concatenate",
+    "Dense", "Dropout", "Embedding", "Flatten", "GRU", "GRUCell", "GlobalAveragePooling1D",
+    "GlobalMaxPooling1D", "Input", "LSTM", "LSTMCell", "Layer", "LayerNormalization", "Masking",
+    "Maximum", "Minimum", "Multiply", "RNN", "RepeatVector", "Reshape", "SimpleRNN",
+    "SimpleRNNCell", "Subtract", "TimeDistributed",
+]

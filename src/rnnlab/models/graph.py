@@ -1,0 +1,100 @@
+"""Running a graph of layer calls forward and backward.
+
+A ``Model`` holds nodes (layer calls, see ``rnnlab.symbolic``) in topological order. ``forward``
+evaluates them with the given input arrays and keeps each node's cache; ``backward`` walks them in
+reverse, accumulating the gradient of every tensor over all its uses (shared layers and tensors
+used twice both work) and adding parameter gradients into the layers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from ..symbolic import KerasTensor, Node
+
+
+def topological_nodes(outputs: list[KerasTensor]) -> list[Node]:
+    """Every node the outputs depend on, each after the nodes producing its inputs."""
+    order: list[Node] = []
+    seen: set[int] = set()
+
+    def visit(t: KerasTensor) -> None:
+        node = t.node
+        if node is None or id(node) in seen:
+            return
+        for parent in node.inputs:
+            visit(parent)
+        seen.add(id(node))
+        order.append(node)
+
+    for t in outputs:
+        visit(t)
+    return order
+
+
+def _call_args(node: Node, values: list[Any], masks: list[Any]) -> tuple[Any, Any, Any]:
+    if node.structure == "single":
+        return values[0], masks[0], None
+    if node.structure == "list":
+        return values, (masks if any(m is not None for m in masks) else None), None
+    return values[0], masks[0], values[1:]
+
+
+def run_forward(nodes: list[Node], feeds: dict[int, Any], training: bool
+                ) -> tuple[dict[int, Any], dict[int, Any], list[Any]]:
+    """Evaluate ``nodes``; ``feeds`` maps id(input tensor) -> array. Returns values and masks by
+    tensor id and the per-node caches."""
+    values: dict[int, Any] = dict(feeds)
+    masks: dict[int, Any] = {}
+    caches: list[Any] = []
+    for node in nodes:
+        ins = [values[id(t)] for t in node.inputs]
+        in_masks = [masks.get(id(t)) for t in node.inputs]
+        inputs, mask, states = _call_args(node, ins, in_masks)
+        layer = node.layer
+        layer.maybe_build(_shape(inputs))
+        if states is not None:
+            out, cache = layer.forward(inputs, training=training, mask=mask, initial_state=states)
+        else:
+            out, cache = layer.forward(inputs, training=training, mask=mask)
+        out_mask = layer.compute_mask(inputs, mask)
+        outs = list(out) if node.multi_output else [out]
+        out_masks = list(out_mask) if isinstance(out_mask, list) else [out_mask] + [None] * (
+            len(outs) - 1)
+        for t, v, m in zip(node.outputs, outs, out_masks):
+            values[id(t)] = v
+            if m is not None:
+                masks[id(t)] = m
+        caches.append(cache)
+    return values, masks, caches
+
+
+def run_backward(nodes: list[Node], values: dict[int, Any], caches: list[Any],
+                 seeds: dict[int, np.ndarray]) -> dict[int, Any]:
+    """Backpropagate from ``seeds`` (id(tensor) -> gradient); returns gradients by tensor id."""
+    grads: dict[int, Any] = dict(seeds)
+    for node, cache in zip(reversed(nodes), reversed(caches)):
+        d_outs = [grads.get(id(t)) for t in node.outputs]
+        if all(d is None for d in d_outs):
+            continue
+        if node.multi_output:
+            d = [np.zeros_like(values[id(t)]) if g is None else g
+                 for t, g in zip(node.outputs, d_outs)]
+        else:
+            d = d_outs[0]
+        d_in = node.layer.backward(d, cache)
+        flat = [d_in] if node.structure == "single" else list(d_in)
+        for t, g in zip(node.inputs, flat):
+            if g is None:
+                continue
+            key = id(t)
+            grads[key] = g if key not in grads else grads[key] + g
+    return grads
+
+
+def _shape(inputs: Any) -> Any:
+    if isinstance(inputs, list):
+        return [tuple(np.shape(v)) for v in inputs]
+    return tuple(np.shape(inputs))

@@ -1,0 +1,159 @@
+"""``Sequential``: a plain stack of layers, each feeding the next.
+
+    model = Sequential()
+    model.add(Embedding(10000, 32, input_length=20))
+    model.add(LSTM(32))
+    model.add(Dense(1, activation="sigmoid"))
+
+Masks flow from layer to layer (``Embedding(mask_zero=True)``, ``Masking``). The model is built
+as soon as the input shape is known: from the first layer's ``input_shape``/``input_length``, an
+``Input`` added first, ``build(input_shape)``, or the first batch of data.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .._registry import deserialize, register, serialize
+from ..layers.base import Layer
+from ..symbolic import KerasTensor
+from .model import BaseModel
+
+
+@register
+class Sequential(BaseModel):
+    def __init__(self, layers: list[Layer] | None = None, name: str | None = None) -> None:
+        super().__init__(name)
+        self._layers: list[Layer] = []
+        self._input_shape: tuple[int | None, ...] | None = None
+        self._input_dtype: str | None = None
+        for layer in layers or []:
+            self.add(layer)
+
+    # -- construction --------------------------------------------------------------------------------
+    def add(self, layer: Any) -> None:
+        if isinstance(layer, KerasTensor):
+            if self._layers:
+                raise ValueError("An Input can only be added as the first element of a Sequential")
+            self._input_shape, self._input_dtype = tuple(layer.shape), layer.dtype
+            return
+        if not isinstance(layer, Layer):
+            raise TypeError(f"Sequential.add expects a Layer, got {type(layer).__name__}")
+        if any(existing.name == layer.name for existing in self._layers):
+            raise ValueError(f"A layer named {layer.name!r} is already in {self.name!r}; layer "
+                             "names must be unique")
+        if not self._layers and self._input_shape is None:
+            shape = _declared_input_shape(layer)
+            if shape is not None:
+                self._input_shape = shape
+        self._layers.append(layer)
+        if self._input_shape is not None:
+            self.build(self._input_shape)
+
+    def pop(self) -> Layer:
+        if not self._layers:
+            raise ValueError("There are no layers in the model to pop")
+        return self._layers.pop()
+
+    @property
+    def layers(self) -> list[Layer]:
+        return list(self._layers)
+
+    @property
+    def n_inputs(self) -> int:
+        return 1
+
+    @property
+    def n_outputs(self) -> int:
+        return 1
+
+    @property
+    def output_names(self) -> list[str]:
+        return [self._layers[-1].name] if self._layers else ["output"]
+
+    def input_spec(self) -> list[tuple[tuple[int | None, ...], str]]:
+        if self._input_dtype is not None and self._input_shape is not None:
+            return [(self._input_shape, self._input_dtype)]
+        first = self._layers[0] if self._layers else None
+        is_ids = first is not None and getattr(first, "takes_integer_ids", False)
+        dtype = "int64" if is_ids else (first.dtype if first is not None else "float32")
+        return [(self._input_shape or (None,), dtype)]
+
+    def build(self, input_shape: Any = None) -> None:
+        """Build every layer for inputs of ``input_shape`` (batch dimension included)."""
+        if input_shape is None:
+            input_shape = self._input_shape
+        if input_shape is None:
+            raise ValueError("Sequential.build needs an input shape, e.g. build((None, 20, 8))")
+        self._input_shape = tuple(input_shape)
+        self._shapes = []
+        shape: Any = self._input_shape
+        for layer in self._layers:
+            layer.maybe_build(shape)
+            shape = layer.compute_output_shape(shape)
+            self._shapes.append(shape)
+
+    def output_shapes(self) -> list[Any]:
+        self._require_built("output_shapes")
+        if self._input_shape is None or len(getattr(self, "_shapes", [])) != len(self._layers):
+            return [None]
+        return [self._shapes[-1]]
+
+    def layer_output_shapes(self) -> list[Any]:
+        if self._input_shape is None:
+            return [None] * len(self._layers)
+        self.build(self._input_shape)
+        return list(self._shapes)
+
+    # -- running -------------------------------------------------------------------------------------
+    def forward(self, xs: list[Any], training: bool = False) -> tuple[list[Any], list[Any], Any]:
+        if not self._layers:
+            raise ValueError("The Sequential model has no layers")
+        x = xs[0]
+        if not self.built:
+            self.build((None, *np.shape(x)[1:]))
+        mask = None
+        caches = []
+        for layer in self._layers:
+            out, cache = layer.forward(x, training=training, mask=mask)
+            mask = layer.compute_mask(x, mask)
+            caches.append(cache)
+            x = out
+        return [x], [mask], caches
+
+    def backward(self, d_outputs: list[Any], cache: Any) -> list[Any]:
+        d = d_outputs[0]
+        for layer, c in zip(reversed(self._layers), reversed(cache)):
+            d = layer.backward(d, c)
+        return [d]
+
+    # -- configuration -------------------------------------------------------------------------------
+    def get_config(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "layers": [serialize(layer) for layer in self._layers],
+            "input_shape": list(self._input_shape) if self._input_shape is not None else None,
+            "input_dtype": self._input_dtype,
+        }
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Sequential:
+        model = cls(name=config.get("name"))
+        if config.get("input_shape") is not None:
+            model._input_shape = tuple(config["input_shape"])
+            model._input_dtype = config.get("input_dtype")
+        for spec in config["layers"]:
+            model.add(deserialize(spec))
+        return model
+
+
+def _declared_input_shape(layer: Layer) -> tuple[int | None, ...] | None:
+    """The batch input shape a first layer declares (input_shape/input_dim, Embedding length)."""
+    if layer.input_shape_arg is not None:
+        return (layer.batch_size, *layer.input_shape_arg)
+    length = getattr(layer, "input_length", None)
+    if getattr(layer, "takes_integer_ids", False):
+        return (layer.batch_size, length)
+    return None

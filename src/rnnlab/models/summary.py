@@ -1,0 +1,49 @@
+"""``model.summary()``: the layer table with output shapes and parameter counts (Keras's)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _fmt_shape(shape: Any) -> str:
+    if shape is None:
+        return "?"
+    if isinstance(shape, list):
+        return ", ".join(_fmt_shape(s) for s in shape)
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
+
+
+def format_summary(model: Any, line_length: int = 80) -> str:
+    layers = model.layers
+    if hasattr(model, "layer_output_shapes"):
+        shapes = model.layer_output_shapes()
+    else:
+        shapes = []
+        for layer in layers:
+            outs = [t for n in model._nodes if n.layer is layer for t in n.outputs]
+            shapes.append([t.shape for t in outs] if len(outs) > 1 else outs[0].shape)
+    widths = [int(line_length * 0.45), int(line_length * 0.33)]
+    widths.append(line_length - sum(widths))
+    rule = "_" * line_length
+    lines = [f'Model: "{model.name}"', rule,
+             _row(["Layer (type)", "Output Shape", "Param #"], widths), "=" * line_length]
+    total = trainable = 0
+    for layer, shape in zip(layers, shapes):
+        n = layer.count_params() if layer.built else 0
+        n_train = sum(v.size for _, v in layer.named_params()) if layer.trainable else 0
+        total += n
+        trainable += n_train
+        lines.append(_row([f"{layer.name} ({type(layer).__name__})", _fmt_shape(shape),
+                           f"{n:,}" if layer.built else "0 (unbuilt)"], widths))
+        lines.append(rule)
+    lines[-1] = "=" * line_length
+    lines += [f"Total params: {total:,}", f"Trainable params: {trainable:,}",
+              f"Non-trainable params: {total - trainable:,}", rule]
+    return "\n".join(lines)
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    out = ""
+    for cell, width in zip(cells, widths):
+        out += (cell[: width - 1]).ljust(width)
+    return out.rstrip()
