@@ -29,9 +29,16 @@ class CLIError(Exception):
     """An error reported to the user as one line."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse with the lab's error format: one line on stderr, exit status 2."""
+
+    def error(self, message: str) -> Any:  # type: ignore[override]
+        self.exit(2, f"rnnlab: error: {message} (see: {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="rnnlab", description="Recurrent-network lab: run the "
-                                "classic RNN/LSTM/GRU experiments and use the trained models.")
+    p = _Parser(prog="rnnlab", description="Recurrent-network lab: run the "
+                "classic RNN/LSTM/GRU experiments and use the trained models.")
     p.add_argument("--debug", action="store_true", help="show tracebacks for errors")
     sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
     sub.add_parser("list", help="list the experiments")
@@ -99,6 +106,30 @@ def _parse_value(text: str) -> Any:
         return text
 
 
+def _check_options(exp: Any, options: dict[str, Any]) -> None:
+    """Each value has the type of the setting's default (a clear one-line error otherwise)."""
+    for key, value in options.items():
+        if key not in exp.defaults:
+            continue  # unknown names are reported by resolve_config with the list of options
+        flag = f"--{key.replace('_', '-')}"
+        default = exp.defaults[key]
+        if isinstance(default, bool):
+            if not isinstance(value, bool):
+                raise CLIError(f"{flag} expects true or false, got {value!r}")
+        elif isinstance(default, int):
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+                    isinstance(value, float) and not value.is_integer()):
+                raise CLIError(f"{flag} expects a whole number, got {value!r}")
+            options[key] = int(value)
+        elif isinstance(default, float):
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                raise CLIError(f"{flag} expects a number, got {value!r}")
+        elif isinstance(default, str) and not isinstance(value, str):
+            options[key] = json.dumps(value) if isinstance(value, (list, dict)) else str(value)
+        if key in ("epochs", "batch_size") and options[key] < 1:
+            raise CLIError(f"{flag} must be at least 1, got {value!r}")
+
+
 def cmd_list(args: argparse.Namespace) -> int:
     from .experiments import experiments
 
@@ -114,7 +145,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
-    from .experiments import get_experiment, run_experiment
+    from .experiments import get_experiment, resolve_config, run_experiment
 
     exp = get_experiment(args.experiment)
     overrides = _parse_options(extra)
@@ -122,6 +153,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         overrides["epochs"] = args.epochs
     if args.seed is not None:
         overrides["seed"] = args.seed
+    _check_options(exp, overrides)
+    resolve_config(exp.name, overrides, args.smoke)  # option errors before anything is written
     out = Path(args.out) if args.out else Path("runs") / exp.name
     print(f"rnnlab: running {exp.name} -> {out}")
     try:
@@ -168,6 +201,7 @@ def cmd_forecast(args: argparse.Namespace) -> int:
             fh.writelines(f"{i},{v:.6g}\n" for i, v in rows)
         print(f"rnnlab: wrote {len(rows)} predictions to {args.out}")
     else:
+        print("index,prediction")
         for i, v in rows:
             print(f"{i},{v:.6g}")
     return 0
@@ -195,7 +229,12 @@ def cmd_info(args: argparse.Namespace) -> int:
     meta = getattr(model, "metadata", None) or {}
     if meta:
         shown = {k: v for k, v in meta.items() if k not in ("vocab", "chars")}
+        if "vocab" in meta:
+            shown["vocab_size"] = len(meta["vocab"])
         print("metadata:", json.dumps(shown, sort_keys=True))
+        if meta.get("kind") == "forecast":
+            print(f"use: rnnlab forecast {args.model} --csv FILE.csv [--column "
+                  f"{meta.get('column')}]")
     return 0
 
 
@@ -216,12 +255,27 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "predict":
             return cmd_predict(args)
         return cmd_info(args)
+    except BrokenPipeError:  # output piped into `head` and the like
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except (CLIError, *USER_ERRORS) as exc:
         if args.debug:
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
-        print(f"rnnlab: error: {message}", file=sys.stderr)
+        print(f"rnnlab: error: {_one_line(message)}", file=sys.stderr)
         return 2
+    except Exception as exc:  # a bug, not a user error: still one line unless --debug
+        if args.debug:
+            raise
+        print(f"rnnlab: error: internal error {type(exc).__name__}: {_one_line(exc)} "
+              "(rerun with --debug for the traceback)", file=sys.stderr)
+        return 1
+
+
+def _one_line(message: Any) -> str:
+    return " ".join(str(message).split())
 
 
 if __name__ == "__main__":  # pragma: no cover

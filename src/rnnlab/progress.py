@@ -384,6 +384,11 @@ class TqdmProgbar(_BaseProgbar):
             self._bar = None
 
 
+def _on_terminal() -> bool:
+    isatty = getattr(sys.stdout, "isatty", None)
+    return bool(isatty and isatty())
+
+
 def make_progbar(target: int | None, verbose: int = 1, *, backend: str = "auto",
                  **kwargs: Any) -> _BaseProgbar:
     """A progress bar: tqdm for ``verbose=1`` when installed (``backend="auto"``), else plain.
@@ -393,7 +398,9 @@ def make_progbar(target: int | None, verbose: int = 1, *, backend: str = "auto",
     """
     if backend not in ("auto", "tqdm", "plain"):
         raise ValueError(f"backend must be 'auto', 'tqdm' or 'plain', got {backend!r}")
-    use_tqdm = backend == "tqdm" or (backend == "auto" and verbose == 1 and tqdm_available())
+    # tqdm redraws with carriage returns: use it only on a terminal, never into a log file
+    use_tqdm = backend == "tqdm" or (backend == "auto" and verbose == 1 and _on_terminal()
+                                     and tqdm_available())
     if use_tqdm:
         kwargs.pop("dynamic_display", None)
         return TqdmProgbar(target, verbose=verbose, **kwargs)

@@ -18,8 +18,11 @@ from __future__ import annotations
 import io
 import json
 import os
+import struct
 import tempfile
+import warnings
 import zipfile
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -33,7 +36,12 @@ VERSION = 1
 
 
 class ModelFileError(ValueError):
-    """A model file is missing, truncated, corrupt or of the wrong kind."""
+    """A model file is truncated, corrupt, of the wrong kind or does not fit the model."""
+
+
+# what reading a damaged zip archive can raise, besides our own checks
+_READ_ERRORS = (zipfile.BadZipFile, zlib.error, struct.error, EOFError, OSError, KeyError,
+                ValueError, NotImplementedError, UnicodeDecodeError)
 
 
 def _npy_bytes(array: np.ndarray) -> bytes:
@@ -47,6 +55,7 @@ def _write_atomic(path: Path, members: dict[str, bytes], overwrite: bool) -> Non
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} exists; pass overwrite=True to replace it")
     path.parent.mkdir(parents=True, exist_ok=True)
+    mode = _file_mode(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
@@ -55,17 +64,51 @@ def _write_atomic(path: Path, members: dict[str, bytes], overwrite: bool) -> Non
                     zf.writestr(name, data)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
             os.unlink(tmp)
         raise
+    _fsync_dir(path.parent)
+
+
+def _file_mode(path: Path) -> int:
+    """The permissions the file gets: the old file's, or the usual ones for a new file (mkstemp
+    would leave it readable by its owner only)."""
+    try:
+        return path.stat().st_mode & 0o777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+def _fsync_dir(folder: Path) -> None:
+    """Make the rename durable where the platform allows it (best effort)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
 
 
 def _training_state(model: Any) -> dict[str, Any]:
+    """Seeds and random-call counters, so a loaded model draws the numbers the saved one would
+    have drawn. A seed a layer has not resolved yet (it never drew anything) is not resolved
+    here: saving must not consume seeds from the global stream."""
+    def seed(layer: Any) -> int | None:
+        value = layer.__dict__.get("_seed_value")
+        return None if value is None else int(value)
+
     return {
         "shuffle_seed": int(model.shuffle_seed),
-        "layers": {layer.name: {"seed": int(layer.seed_value()), "rng_calls": int(layer.rng_calls)}
+        "layers": {layer.name: {"seed": seed(layer), "rng_calls": int(layer.rng_calls)}
                    for layer in model.layers},
     }
 
@@ -74,13 +117,15 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True) -> None:
     """Save architecture, weights, optimizer state and training state to ``filepath``."""
     model._require_built("save")
     weights = model.state_dict()
-    opt_state = model.optimizer.state_dict() if getattr(model, "optimizer", None) else {}
+    compile_config = _compile_config(model)
+    opt_state = model.optimizer.state_dict() if compile_config is not None else {}
     meta = {
         "format": FORMAT,
         "version": VERSION,
         "model": serialize(model),
-        "compile": model.compile_config() if getattr(model, "compiled", False) else None,
+        "compile": compile_config,
         "state": _training_state(model),
+        "metadata": getattr(model, "metadata", None) or {},
         "weights": list(weights),
         "optimizer": list(opt_state),
     }
@@ -90,37 +135,98 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True) -> None:
     _write_atomic(Path(filepath), members, overwrite)
 
 
+def _compile_config(model: Any) -> dict[str, Any] | None:
+    """The compile arguments as JSON, or None (not compiled, or a loss/metric/optimizer that
+    cannot be written as JSON: then the file holds no training configuration, as Keras does for
+    objects it cannot serialise, and ``load_model`` returns an uncompiled model)."""
+    if not getattr(model, "compiled", False):
+        return None
+    try:
+        config = model.compile_config()
+        json.dumps(config)
+    except (TypeError, ValueError) as exc:
+        warnings.warn(f"the model's compile arguments cannot be saved ({exc}); the file holds "
+                      "the architecture and weights only: compile the loaded model again",
+                      stacklevel=3)
+        return None
+    return config
+
+
 def _open(filepath: Any, kind: str) -> tuple[dict[str, Any], zipfile.ZipFile]:
     path = Path(filepath)
     if not path.exists():
         raise FileNotFoundError(f"no model file at {path}")
+    what = "model" if kind == FORMAT else "weights"
+    zf = None
     try:
         zf = zipfile.ZipFile(path)
         bad = zf.testzip()
         if bad is not None:
             raise ModelFileError(f"{path} is corrupt: member {bad!r} fails its checksum")
         meta = json.loads(zf.read("rnnlab.json"))
-    except (zipfile.BadZipFile, KeyError, EOFError, json.JSONDecodeError, OSError) as exc:
+        if not isinstance(meta, dict):
+            raise ValueError("rnnlab.json does not hold a JSON object")
+    except ModelFileError:
+        _close(zf)
+        raise
+    except _READ_ERRORS as exc:
+        _close(zf)
         raise ModelFileError(
-            f"{path} is not a readable rnnlab {kind} file (truncated, corrupt or another "
-            f"format): {exc}") from exc
+            f"{path} is not a readable rnnlab {what} file (truncated, corrupt or another "
+            f"format): {type(exc).__name__}: {exc}") from exc
     if meta.get("format") != kind:
-        raise ModelFileError(f"{path} holds {meta.get('format')!r}, expected {kind!r}")
-    if meta.get("version", 0) > VERSION:
-        raise ModelFileError(f"{path} has format version {meta.get('version')}; this rnnlab "
+        _close(zf)
+        hint = {FORMAT: "; it is a model file: use rnnlab.models.load_model",
+                WEIGHTS_FORMAT: "; it is a weights file: use model.load_weights"}.get(
+                    meta.get("format"), "")
+        raise ModelFileError(f"{path} holds {meta.get('format')!r}, expected {kind!r}{hint}")
+    version = meta.get("version", 0)
+    if not isinstance(version, int) or version > VERSION:
+        _close(zf)
+        raise ModelFileError(f"{path} has format version {version!r}; this rnnlab "
                              f"reads up to {VERSION}")
     return meta, zf
 
 
-def _read_arrays(zf: zipfile.ZipFile, prefix: str, names: list[str]) -> dict[str, np.ndarray]:
+def _close(zf: zipfile.ZipFile | None) -> None:
+    if zf is not None:
+        zf.close()
+
+
+def _read_arrays(zf: zipfile.ZipFile, prefix: str, names: Any,
+                 filepath: Any) -> dict[str, np.ndarray]:
+    if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
+        raise ModelFileError(f"{filepath}: the {prefix} list in rnnlab.json is not a list of "
+                             "names")
     out = {}
     for name in names:
         try:
             with zf.open(f"{prefix}/{name}.npy") as fh:
+                # allow_pickle=False: an object array (pickled data) is refused, never run
                 out[name] = np.lib.format.read_array(io.BytesIO(fh.read()), allow_pickle=False)
-        except (KeyError, ValueError) as exc:
-            raise ModelFileError(f"array {prefix}/{name} is missing or unreadable: {exc}") from exc
+        except _READ_ERRORS as exc:
+            raise ModelFileError(f"{filepath}: array {prefix}/{name} is missing or unreadable: "
+                                 f"{exc}") from exc
     return out
+
+
+def _compile_from_spec(spec: dict[str, Any]) -> dict[str, Any]:
+    """compile() arguments from the saved JSON; metrics go through ``metrics.get`` (metric and
+    loss classes may share a class name)."""
+    from . import metrics as metrics_mod
+
+    def metric(value: Any) -> Any:
+        if isinstance(value, dict) and set(value) == {"class_name", "config"}:
+            return metrics_mod.get(value)
+        if isinstance(value, dict):
+            return {k: metric(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [metric(v) for v in value]
+        return value
+
+    return {"optimizer": deserialize(spec["optimizer"]), "loss": deserialize(spec["loss"]),
+            "metrics": metric(spec.get("metrics")),
+            "loss_weights": deserialize(spec.get("loss_weights"))}
 
 
 def load_model(filepath: Any, compile: bool = True) -> Any:
@@ -129,24 +235,40 @@ def load_model(filepath: Any, compile: bool = True) -> Any:
     with zf:
         try:
             model = deserialize(meta["model"])
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, AttributeError, IndexError) as exc:
             raise ModelFileError(f"{filepath}: the architecture cannot be rebuilt: {exc}") from exc
         if not model.built:
             model._require_built("load_model")
-        model.load_state_dict(_read_arrays(zf, "weights", meta["weights"]))
-        state = meta.get("state") or {}
-        model.shuffle_seed = state.get("shuffle_seed", model.shuffle_seed)
-        for layer in model.layers:
-            info = state.get("layers", {}).get(layer.name)
-            if info:
-                layer._seed_value = int(info["seed"])
-                layer.rng_calls = int(info["rng_calls"])
+        try:
+            model.load_state_dict(_read_arrays(zf, "weights", meta.get("weights"), filepath))
+        except ModelFileError:
+            raise
+        except ValueError as exc:
+            raise ModelFileError(f"{filepath}: the weights do not fit the architecture: "
+                                 f"{exc}") from exc
+        try:
+            model.metadata = dict(meta.get("metadata") or {})
+            state = meta.get("state") or {}
+            model.shuffle_seed = int(state.get("shuffle_seed", model.shuffle_seed))
+            for layer in model.layers:
+                info = state.get("layers", {}).get(layer.name)
+                if info:
+                    if info.get("seed") is not None:
+                        layer._seed_value = int(info["seed"])
+                    layer.rng_calls = int(info["rng_calls"])
+        except (AttributeError, KeyError, TypeError, ValueError) as exc:
+            raise ModelFileError(f"{filepath}: the training state is unreadable: {exc}") from exc
         if compile and meta.get("compile"):
-            spec = meta["compile"]
-            model.compile(optimizer=deserialize(spec["optimizer"]),
-                          loss=deserialize(spec["loss"]), metrics=deserialize(spec["metrics"]),
-                          loss_weights=deserialize(spec["loss_weights"]))
-            model.optimizer.load_state_dict(_read_arrays(zf, "optimizer", meta["optimizer"]))
+            try:
+                model.compile(**_compile_from_spec(meta["compile"]))
+                model.optimizer.load_state_dict(
+                    _read_arrays(zf, "optimizer", meta.get("optimizer"), filepath))
+            except ModelFileError:
+                raise
+            except (KeyError, TypeError, ValueError) as exc:
+                raise ModelFileError(f"{filepath}: the training configuration (compile "
+                                     f"arguments, optimizer state) cannot be restored: "
+                                     f"{exc}") from exc
     return model
 
 
@@ -159,6 +281,41 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
 
 
 def load_weights(model: Any, filepath: Any) -> None:
+    """Load weights saved with ``save_weights``. Layers are matched by name; when the names
+    differ (the same architecture built again, so Keras's automatic names moved on) they are
+    matched by position, as Keras's ``load_weights`` does for HDF5 files."""
     meta, zf = _open(filepath, WEIGHTS_FORMAT)
     with zf:
-        model.load_state_dict(_read_arrays(zf, "weights", meta["weights"]))
+        arrays = _read_arrays(zf, "weights", meta.get("weights"), filepath)
+    if set(arrays) != set(model.state_dict()):
+        arrays = _match_by_position(model, arrays, filepath)
+    try:
+        model.load_state_dict(arrays)
+    except ValueError as exc:
+        raise ModelFileError(f"{filepath}: the weights do not fit the model: {exc}") from exc
+
+
+def _match_by_position(model: Any, arrays: dict[str, np.ndarray],
+                       filepath: Any) -> dict[str, np.ndarray]:
+    """Rename the saved arrays to the model's layer names, layer by layer in order."""
+    saved: dict[str, dict[str, np.ndarray]] = {}
+    for key, value in arrays.items():
+        layer, _, param = key.partition("/")
+        saved.setdefault(layer, {})[param] = value
+    mine = [(layer.name, layer.state_dict()) for layer in model.layers]
+    mine = [(name, state) for name, state in mine if state]
+
+    def describe(groups: list[tuple[str, dict[str, Any]]]) -> list[str]:
+        return [f"{name}{sorted((k, tuple(v.shape)) for k, v in state.items())}"
+                for name, state in groups]
+
+    theirs = list(saved.items())
+    fits = len(theirs) == len(mine) and all(
+        a.keys() == b.keys() and all(a[k].shape == b[k].shape for k in a)
+        for (_, a), (_, b) in zip(mine, theirs))
+    if not fits:
+        raise ModelFileError(
+            f"{filepath}: the weights do not fit the model, by layer name or by position: the "
+            f"file has {describe(theirs)}, the model has {describe(mine)}")
+    return {f"{name}/{param}": value
+            for (name, _), (_, state) in zip(mine, theirs) for param, value in state.items()}

@@ -203,7 +203,7 @@ class GatedCell(Cell):
     # -- shared sequence-level pieces ----------------------------------------------------------------
     def project_inputs(self, x: Array) -> Array:
         """``x (N, T, D) -> x @ weight_ih.T + bias_ih  (N, T, G·H)``, one product for all steps."""
-        p = x @ self.params["weight_ih"].T
+        p = (x.reshape(-1, x.shape[-1]) @ self.params["weight_ih"].T).reshape(x.shape[:-1] + (-1,))
         if self.use_bias:
             p += self.params["bias_ih"]
         return p
@@ -214,7 +214,7 @@ class GatedCell(Cell):
         self.grads["weight_ih"] += dp2.T @ x.reshape(-1, x.shape[-1])
         if self.use_bias:
             self.grads["bias_ih"] += dp2.sum(axis=0)
-        return dP @ self.params["weight_ih"]
+        return (dp2 @ self.params["weight_ih"]).reshape(x.shape)
 
     def _recurrent_params_backward(self, dR: Array, operand: Array) -> None:
         """``weight_hh``/``bias_hh`` gradients from recurrent pre-activation grads and operands."""

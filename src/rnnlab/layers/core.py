@@ -125,7 +125,7 @@ class Dense(Layer):
 
     def forward(self, inputs: Any, training: bool = False, mask: Any = None) -> tuple[Any, Any]:
         x = self._check(inputs)
-        z = x @ self.params["weight"].T
+        z = (x.reshape(-1, x.shape[-1]) @ self.params["weight"].T).reshape(x.shape[:-1] + (-1,))
         if self.use_bias:
             z += self.params["bias"]
         y = _act_forward(self.activation, z)
@@ -139,7 +139,7 @@ class Dense(Layer):
         self.grads["weight"] += dz2.T @ x.reshape(-1, x.shape[-1])
         if self.use_bias:
             self.grads["bias"] += dz2.sum(axis=0)
-        return dz @ self.params["weight"]
+        return (dz2 @ self.params["weight"]).reshape(x.shape)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         return tuple(input_shape)[:-1] + (self.units,)

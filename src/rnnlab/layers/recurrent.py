@@ -48,7 +48,12 @@ class RNN(Layer):
         cells = list(cell) if isinstance(cell, (list, tuple)) else [cell]
         if not cells or not all(isinstance(c, Cell) for c in cells):
             raise TypeError(f"RNN expects a Cell or a list of Cells, got {cell!r}")
-        if not isinstance(truncate_gradient, (int, np.integer)) or truncate_gradient == 0:
+        if len({id(c) for c in cells}) != len(cells):
+            raise ValueError("each cell of a stack must be a distinct instance; got the same "
+                             "cell object more than once")
+        if (isinstance(truncate_gradient, bool)
+                or not isinstance(truncate_gradient, (int, np.integer))
+                or (truncate_gradient != -1 and truncate_gradient < 1)):
             raise ValueError(
                 f"truncate_gradient must be -1 (full BPTT) or a positive number of steps, "
                 f"got {truncate_gradient!r}")
@@ -242,6 +247,8 @@ class RNN(Layer):
 
     # -- weights -------------------------------------------------------------------------------------
     def get_weights(self) -> list[Array]:
+        if not self.built:
+            return []
         return [w for c in self.cells for w in c.get_keras_weights()]  # type: ignore[attr-defined]
 
     def set_weights(self, weights: list[Array]) -> None:

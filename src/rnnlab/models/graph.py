@@ -34,6 +34,40 @@ def topological_nodes(outputs: list[KerasTensor]) -> list[Node]:
     return order
 
 
+def keras_layer_order(nodes: list[Node], outputs: list[KerasTensor]) -> list[Any]:
+    """The graph's layers in Keras's order: deepest first (depth = longest path to an output;
+    a shared layer takes its deepest call's), ties broken by first discovery in a depth-first walk
+    from the outputs. ``nodes`` is ``topological_nodes(outputs)``."""
+    index: dict[int, int] = {}
+    seen: set[int] = set()
+
+    def visit(t: KerasTensor) -> None:
+        node = t.node
+        if node is None or id(node) in seen:
+            return
+        seen.add(id(node))
+        index.setdefault(id(node.layer), len(index))
+        for parent in node.inputs:
+            visit(parent)
+
+    for t in outputs:
+        visit(t)
+    node_depth: dict[int, int] = {}
+    layer_depth: dict[int, int] = {}
+    for node in reversed(nodes):
+        depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+        layer_depth[id(node.layer)] = node_depth[id(node)] = depth
+        for parent in node.inputs:
+            if parent.node is not None:
+                key = id(parent.node)
+                node_depth[key] = max(depth + 1, node_depth.get(key, 0))
+    layers: list[Any] = []
+    for node in nodes:
+        if all(node.layer is not seen_layer for seen_layer in layers):
+            layers.append(node.layer)
+    return sorted(layers, key=lambda layer: (-layer_depth[id(layer)], index[id(layer)]))
+
+
 def _call_args(node: Node, values: list[Any], masks: list[Any]) -> tuple[Any, Any, Any]:
     if node.structure == "single":
         return values[0], masks[0], None

@@ -21,10 +21,10 @@ import numpy as np
 from .. import random as rnd
 from .._registry import register
 from ..layers.base import Layer, unique_name
-from ..symbolic import KerasTensor
-from .graph import run_backward, run_forward, topological_nodes
+from ..symbolic import KerasTensor, is_symbolic
+from .graph import keras_layer_order, run_backward, run_forward, topological_nodes
 from .summary import format_summary
-from .training import Trainer
+from .training import Trainer, takes_ids
 
 
 class BaseModel(Trainer):
@@ -37,8 +37,9 @@ class BaseModel(Trainer):
         self.compiled = False
         self.history: Any = None
         self.shuffle_seed = rnd.next_seed()
+        self.metadata: dict[str, Any] = {}  # JSON-able facts saved with the model (vocab, scaler)
 
-    # -- subclass interface --------------------------------------------------------------------------
+    # -- subclass interface ------------------------------------------------------------------------
     @property
     def layers(self) -> list[Layer]:
         raise NotImplementedError
@@ -55,7 +56,7 @@ class BaseModel(Trainer):
         """Backpropagate ``d_outputs``; parameter gradients are added into the layers."""
         raise NotImplementedError
 
-    # -- layers and parameters -----------------------------------------------------------------------
+    # -- layers and parameters ---------------------------------------------------------------------
     def get_layer(self, name: str | None = None, index: int | None = None) -> Layer:
         if index is not None:
             if not -len(self.layers) <= index < len(self.layers):
@@ -151,6 +152,11 @@ class BaseModel(Trainer):
         load_weights(self, filepath)
 
     def __call__(self, x: Any, training: bool = False) -> Any:
+        if is_symbolic(x):
+            raise NotImplementedError(
+                f"calling the model {self.name!r} on symbolic inputs (using a model as a layer "
+                "of another model) is not supported; build the larger model from the layers "
+                "themselves (layers can be shared between models)")
         xs = x if isinstance(x, (list, tuple)) and self.n_inputs > 1 else [x]
         outs, _, _ = self.forward(self._standardize_x(list(xs)), training=training)
         return outs if len(outs) > 1 else outs[0]
@@ -172,17 +178,12 @@ class Model(BaseModel):
             if t.node is not None:
                 raise ValueError(f"Model inputs must come from Input(...), got {t!r}")
         self._nodes = topological_nodes(self._outputs)
-        reachable = {id(t) for node in self._nodes for t in node.inputs if t.node is None}
         missing = [t.name for t in (t for n in self._nodes for t in n.inputs)
                    if t.node is None and all(t is not i for i in self._inputs)]
         if missing:
-            raise ValueError(f"Graph disconnected: the outputs need input(s) {sorted(set(missing))} "
-                             f"that are not in the model's inputs")
-        del reachable
-        self._layers: list[Layer] = []
-        for node in self._nodes:
-            if all(node.layer is not seen for seen in self._layers):
-                self._layers.append(node.layer)
+            raise ValueError(f"Graph disconnected: the outputs need input(s) "
+                             f"{sorted(set(missing))} that are not in the model's inputs")
+        self._layers: list[Layer] = keras_layer_order(self._nodes, self._outputs)
         names = [layer.name for layer in self._layers]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
@@ -215,6 +216,11 @@ class Model(BaseModel):
     def input_spec(self) -> list[tuple[tuple[int | None, ...], str]]:
         return [(t.shape, t.dtype) for t in self._inputs]
 
+    def _input_takes_ids(self, k: int) -> bool:
+        target = self._inputs[k]
+        return any(takes_ids(node.layer) for node in self._nodes
+                   if any(t is target for t in node.inputs))
+
     def output_shapes(self) -> list[tuple[int | None, ...]]:
         return [t.shape for t in self._outputs]
 
@@ -234,7 +240,7 @@ class Model(BaseModel):
         grads = run_backward(self._nodes, values, caches, seeds)
         return [grads.get(id(t)) for t in self._inputs]
 
-    # -- configuration -------------------------------------------------------------------------------
+    # -- configuration -----------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         from .._registry import serialize
 

@@ -20,6 +20,7 @@ from .._registry import deserialize, register, serialize
 from ..layers.base import Layer
 from ..symbolic import KerasTensor
 from .model import BaseModel
+from .training import takes_ids
 
 
 @register
@@ -32,7 +33,7 @@ class Sequential(BaseModel):
         for layer in layers or []:
             self.add(layer)
 
-    # -- construction --------------------------------------------------------------------------------
+    # -- construction ------------------------------------------------------------------------------
     def add(self, layer: Any) -> None:
         if isinstance(layer, KerasTensor):
             if self._layers:
@@ -77,7 +78,7 @@ class Sequential(BaseModel):
         if self._input_dtype is not None and self._input_shape is not None:
             return [(self._input_shape, self._input_dtype)]
         first = self._layers[0] if self._layers else None
-        is_ids = first is not None and getattr(first, "takes_integer_ids", False)
+        is_ids = first is not None and takes_ids(first)
         dtype = "int64" if is_ids else (first.dtype if first is not None else "float32")
         return [(self._input_shape or (None,), dtype)]
 
@@ -107,7 +108,7 @@ class Sequential(BaseModel):
         self.build(self._input_shape)
         return list(self._shapes)
 
-    # -- running -------------------------------------------------------------------------------------
+    # -- running -----------------------------------------------------------------------------------
     def forward(self, xs: list[Any], training: bool = False) -> tuple[list[Any], list[Any], Any]:
         if not self._layers:
             raise ValueError("The Sequential model has no layers")
@@ -129,7 +130,7 @@ class Sequential(BaseModel):
             d = layer.backward(d, c)
         return [d]
 
-    # -- configuration -------------------------------------------------------------------------------
+    # -- configuration -----------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         return {
             "name": self.name,

@@ -9,7 +9,7 @@ def _fmt_shape(shape: Any) -> str:
     if shape is None:
         return "?"
     if isinstance(shape, list):
-        return ", ".join(_fmt_shape(s) for s in shape)
+        return "[" + ", ".join(_fmt_shape(s) for s in shape) + "]"
     return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ")"
 
 
@@ -43,7 +43,28 @@ def format_summary(model: Any, line_length: int = 80) -> str:
 
 
 def _row(cells: list[str], widths: list[int]) -> str:
-    out = ""
-    for cell, width in zip(cells, widths):
-        out += (cell[: width - 1]).ljust(width)
-    return out.rstrip()
+    """One table row; a cell too long for its column continues on the next lines (shapes are
+    broken after a comma when possible), as Keras's summary does."""
+    columns = [_wrap(cell, width - 1) for cell, width in zip(cells, widths)]
+    lines = []
+    for k in range(max(len(c) for c in columns)):
+        line = ""
+        for col, width in zip(columns, widths):
+            line += (col[k] if k < len(col) else "").ljust(width)
+        lines.append(line.rstrip())
+    return "\n".join(lines)
+
+
+def _wrap(text: str, width: int) -> list[str]:
+    width = max(width, 1)
+    out: list[str] = []
+    while len(text) > width:
+        cut = text.rfind(", ", 0, width)
+        if cut <= 0:
+            out.append(text[:width])
+            text = text[width:]
+        else:
+            out.append(text[:cut + 1])
+            text = text[cut + 2:]
+    out.append(text)
+    return out

@@ -24,7 +24,7 @@ from ..backend import as_float_array
 class Trainer:
     """Mixin giving a model Keras's training API; the model provides forward/backward."""
 
-    # -- compile -------------------------------------------------------------------------------------
+    # -- compile -----------------------------------------------------------------------------------
     def compile(self, optimizer: Any = "rmsprop", loss: Any = None, metrics: Any = None,
                 loss_weights: Any = None, weighted_metrics: Any = None,
                 run_eagerly: bool = False, jit_compile: Any = "auto") -> None:
@@ -80,7 +80,7 @@ class Trainer:
             raise RuntimeError(f"You must compile the model before {what}: call "
                                "model.compile(optimizer=..., loss=...)")
 
-    # -- input handling ------------------------------------------------------------------------------
+    # -- input handling ----------------------------------------------------------------------------
     def _as_inputs(self, x: Any) -> list[Any]:
         n = self.n_inputs  # type: ignore[attr-defined]
         if isinstance(x, dict):
@@ -92,16 +92,27 @@ class Trainer:
         if n > 1:
             if not isinstance(x, (list, tuple)) or len(x) != n:
                 got = len(x) if isinstance(x, (list, tuple)) else 1
-                raise ValueError(f"The model expects {n} input arrays, got {got}")
+                names = [t.name for t in getattr(self, "inputs", [])]
+                raise ValueError(f"The model expects {n} input arrays (a list, for its inputs "
+                                 f"{names}), got {got}")
             return list(x)
         if isinstance(x, (list, tuple)) and len(x) == 1 and isinstance(x[0], np.ndarray):
             return [x[0]]
+        if isinstance(x, (list, tuple)) and len(x) > 1 and all(
+                isinstance(v, np.ndarray) for v in x):
+            raise ValueError(f"The model has 1 input but got a list of {len(x)} arrays; pass "
+                             "one array (stack samples along the first axis)")
         return [x]
 
     def _as_outputs(self, y: Any) -> list[Any]:
         n = self.n_outputs  # type: ignore[attr-defined]
         if isinstance(y, dict):
-            return [y[k] for k in self.output_names]  # type: ignore[attr-defined]
+            names = self.output_names  # type: ignore[attr-defined]
+            missing = [k for k in names if k not in y]
+            if missing:
+                raise ValueError(f"missing target(s) for output(s) {missing}; the model's "
+                                 f"outputs are {names}")
+            return [np.asarray(y[k]) for k in names]
         if n > 1:
             if not isinstance(y, (list, tuple)) or len(y) != n:
                 got = len(y) if isinstance(y, (list, tuple)) else 1
@@ -116,23 +127,22 @@ class Trainer:
         out = []
         for k, ((shape, dtype), x) in enumerate(zip(self.input_spec(), xs)):  # type: ignore
             arr = np.asarray(x)
-            if arr.dtype.kind in "iub" and np.dtype(dtype).kind in "iu":
-                out.append(arr)
-                continue
-            if arr.dtype.kind in "iub" and getattr(self, "_first_takes_ids", lambda: False)():
-                out.append(arr)
-                continue
-            out.append(as_float_array(arr, _float_or(dtype, self), f"model input {k}"))
             if len(shape) > 1 and arr.ndim != len(shape):
                 raise ValueError(f"model input {k}: expected a {len(shape)}-D array of shape "
                                  f"{tuple(shape)}, got shape {arr.shape}")
+            takes_ids = np.dtype(dtype).kind in "iu" or self._input_takes_ids(k)
+            if takes_ids and arr.dtype.kind in "iubf":
+                out.append(arr)  # token ids: the Embedding layer validates them
+                continue
+            out.append(as_float_array(arr, _float_or(dtype, self), f"model input {k}"))
         return out
 
-    def _first_takes_ids(self) -> bool:
+    def _input_takes_ids(self, k: int) -> bool:
+        """Whether model input ``k`` holds integer token ids (it feeds an Embedding)."""
         layers = self.layers  # type: ignore[attr-defined]
-        return bool(layers) and getattr(layers[0], "takes_integer_ids", False)
+        return bool(layers) and takes_ids(layers[0])
 
-    # -- one batch -----------------------------------------------------------------------------------
+    # -- one batch ---------------------------------------------------------------------------------
     def _losses_and_grads(self, ys: list[Any], outs: list[Any], out_masks: list[Any],
                           sw: Any) -> tuple[float, list[float], list[Any]]:
         total = 0.0
@@ -223,7 +233,7 @@ class Trainer:
         _check_lengths(xs, ys)
         return xs, ys
 
-    # -- fit -----------------------------------------------------------------------------------------
+    # -- fit ---------------------------------------------------------------------------------------
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
             verbose: Any = "auto", callbacks: Any = None, validation_split: float = 0.0,
             validation_data: Any = None, shuffle: bool = True, class_weight: Any = None,
@@ -260,17 +270,33 @@ class Trainer:
         for epoch in range(initial_epoch, epochs):
             self._reset_metrics()
             callback_list.on_epoch_begin(epoch)
+            seen = 0
             for step, (xs, ys, sw) in enumerate(train.batches(epoch)):
                 callback_list.on_train_batch_begin(step)
                 self._train_batch(xs, ys, sw)
+                seen += 1
                 logs = self._logs()
                 callback_list.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            if seen == 0:
+                warnings.warn(
+                    f"Your input ran out of data in epoch {epoch + 1}; interrupting training. "
+                    "Make sure the generator or iterable can give at least steps_per_epoch * "
+                    "epochs batches (an exhausted Python generator gives none).", stacklevel=2)
+                self.stop_training = True
+                break
             logs = self._logs()
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self._evaluate_source(val, callback_list)
-                logs.update({f"val_{k}": v for k, v in val_logs.items()})
+                if val_logs is None:
+                    warnings.warn(
+                        f"the validation data gave no batch in epoch {epoch + 1} (a Python "
+                        "generator is spent after one pass: give validation_steps and a "
+                        "generator that loops, or a Sequence); no val_ values this epoch",
+                        stacklevel=2)
+                else:
+                    logs.update({f"val_{k}": v for k, v in val_logs.items()})
             callback_list.on_epoch_end(epoch, logs)
             if self.stop_training:
                 break
@@ -293,21 +319,25 @@ class Trainer:
                         validation_steps=validation_steps, validation_freq=validation_freq,
                         class_weight=class_weight, shuffle=shuffle, initial_epoch=initial_epoch)
 
-    # -- evaluate / predict --------------------------------------------------------------------------
-    def _evaluate_source(self, source: _DataSource, callback_list: Any = None) -> dict[str, float]:
+    # -- evaluate / predict ------------------------------------------------------------------------
+    def _evaluate_source(self, source: _DataSource,
+                         callback_list: Any = None) -> dict[str, float] | None:
+        """The logs of one pass over ``source``; None when it gave no batch at all."""
         self._reset_metrics()
         if callback_list is not None:
             callback_list.on_test_begin()
+        seen = 0
         for step, (xs, ys, sw) in enumerate(source.batches(None)):
             if callback_list is not None:
                 callback_list.on_test_batch_begin(step)
             self._test_batch(xs, ys, sw)
+            seen += 1
             if callback_list is not None:
                 callback_list.on_test_batch_end(step, self._logs())
-        logs = self._logs()
+        logs = self._logs() if seen else {}
         if callback_list is not None:
             callback_list.on_test_end(logs)
-        return logs
+        return logs if seen else None
 
     def evaluate(self, x: Any = None, y: Any = None, batch_size: int | None = None,
                  verbose: Any = "auto", sample_weight: Any = None, steps: int | None = None,
@@ -317,8 +347,11 @@ class Trainer:
         self._require_compiled("evaluating")
         source = _DataSource.make(self, x, y, sample_weight, batch_size, steps, False, "x")
         verbose = 1 if verbose == "auto" else int(verbose)
-        callback_list = CallbackList(callbacks, model=self)
-        self._evaluate_source(source, callback_list)
+        callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                     verbose=verbose, epochs=1, steps=source.steps)
+        if self._evaluate_source(source, callback_list) is None:
+            raise ValueError("evaluate got no data: the input gave no batch (empty arrays or a "
+                             "spent generator)")
         return self._result(return_dict)
 
     def evaluate_generator(self, generator: Any, steps: int | None = None, **kwargs: Any) -> Any:
@@ -328,19 +361,31 @@ class Trainer:
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto",
                 steps: int | None = None, callbacks: Any = None) -> Any:
-        del verbose, callbacks
+        from ..callbacks import CallbackList
+
+        verbose = 1 if verbose == "auto" else int(verbose)
+        batch_size = _check_batch_size(batch_size)
         if _is_generator_like(x):
-            source = _DataSource(self, None, None, None, batch_size or 32, steps, False,
-                                 iterator=x)
+            source = _DataSource(self, None, None, None, batch_size, steps, False, iterator=x)
         else:
             xs = self._standardize_x(self._as_inputs(x))
-            source = _DataSource(self, xs, None, None, batch_size or 32, steps, False)
+            _check_lengths(xs, [])
+            if _batch_len(xs) == 0:
+                raise ValueError("predict got an empty input (0 samples)")
+            source = _DataSource(self, xs, None, None, batch_size, steps, False)
+        callback_list = CallbackList(callbacks, add_progbar=verbose != 0, model=self,
+                                     verbose=verbose, epochs=1, steps=source.steps)
+        callback_list.on_predict_begin()
         outputs: list[list[Any]] = []
-        for xs_b, _, _ in source.batches(None, need_y=False):
+        for step, (xs_b, _, _) in enumerate(source.batches(None, need_y=False)):
+            callback_list.on_predict_batch_begin(step)
             outs, _, _ = self.forward(xs_b, training=False)  # type: ignore[attr-defined]
             outputs.append(outs)
+            callback_list.on_predict_batch_end(
+                step, {"outputs": outs if len(outs) > 1 else outs[0]})
+        callback_list.on_predict_end()
         if not outputs:
-            raise ValueError("predict got no data")
+            raise ValueError("predict got no data: the input yielded no batches")
         merged = [np.concatenate([o[k] for o in outputs], axis=0) for k in range(len(outputs[0]))]
         return merged if len(merged) > 1 else merged[0]
 
@@ -380,18 +425,28 @@ class _DataSource:
         if x is None:
             raise ValueError(f"no training data: pass {what}")
         if _is_generator_like(x):
+            if y is not None:
+                raise ValueError(
+                    f"y must not be given when x is a generator, iterator or Sequence (got y of "
+                    f"type {type(y).__name__}): the data must yield (x, y) or (x, y, "
+                    "sample_weight) tuples. (Keras 2's fit_generator(gen, steps, epochs) order is "
+                    "fit(gen, steps_per_epoch=steps, epochs=epochs).)")
+            if sw is not None:
+                raise ValueError("sample_weight must not be given when x is a generator; yield "
+                                 "(x, y, sample_weight) tuples instead")
             if batch_size is not None:
                 warnings.warn("batch_size is ignored for generator inputs", stacklevel=3)
             return cls(model, None, None, None, 32, steps, shuffle, iterator=x)
         if y is None:
             raise ValueError("targets y are required when x is an array")
+        batch_size = _check_batch_size(batch_size)
         xs, ys = model._prepare(x, y)
         if sw is not None:
             sw = np.asarray(sw)
             if sw.shape[0] != _batch_len(xs):
                 raise ValueError(f"sample_weight has {sw.shape[0]} samples but x has "
                                  f"{_batch_len(xs)}")
-        return cls(model, xs, ys, sw, batch_size or 32, steps, shuffle)
+        return cls(model, xs, ys, sw, batch_size, steps, shuffle)
 
     @classmethod
     def make_validation(cls, model: Any, data: Any, batch_size: int | None,
@@ -479,6 +534,24 @@ class _DataSource:
         if ys is not None:
             _check_lengths(xs, ys)
         return xs, ys, sw
+
+
+def takes_ids(layer: Any) -> bool:
+    """True for layers fed integer token ids (Embedding, also wrapped in TimeDistributed)."""
+    if getattr(layer, "takes_integer_ids", False):
+        return True
+    inner = getattr(layer, "layer", None)
+    return inner is not None and inner is not layer and takes_ids(inner)
+
+
+def _check_batch_size(batch_size: Any) -> int:
+    """Keras's default 32 for None; anything else must be a positive integer."""
+    if batch_size is None:
+        return 32
+    if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or (
+            batch_size <= 0):
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+    return int(batch_size)
 
 
 def _is_generator_like(x: Any) -> bool:

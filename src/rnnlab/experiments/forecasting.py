@@ -1,0 +1,253 @@
+"""Using trained models on new data: ``rnnlab forecast`` and ``rnnlab predict``.
+
+Forecasting models (experiments ``timeseries`` and ``stocks``) carry in ``model.metadata``::
+
+    {"kind": "forecast", "experiment": ..., "column": "temperature", "lookback": 120,
+     "horizon": 24, "scaler": {... MinMaxScaler/StandardScaler.to_dict() ...}}
+
+The model reads ``lookback`` scaled values of one column and predicts the (scaled) value
+``horizon`` rows after the last one. :func:`forecast_csv` applies it to every window of a CSV
+column: the window ending at data row ``t`` (0-based, header excluded) gives the prediction for
+row ``t + horizon``; the last ``horizon`` predictions are beyond the end of the file (the
+forecast proper).
+
+:func:`predict_file` applies any model to inputs in a file:
+
+- ``.npy``: an array of inputs. For a forecasting model the array holds raw (unscaled) values:
+  a series ``(T,)`` (every window of it, as :func:`forecast_csv`), windows ``(N, lookback)`` or
+  ``(N, lookback, 1)``; predictions come back unscaled, shape ``(N,)``. For other models the
+  array goes to ``model.predict`` as it is.
+- a text file (one example per line) for text models whose metadata holds a ``vocab`` and an
+  ``encoding``: ``"onehot-words"`` (one-hot word vectors, as ``sentiment-tiny``) or
+  ``"word-ids"`` (ids = positions in ``vocab``, optional ``maxlen``, ``padding`` "pre"/"post",
+  ``oov_index``, ``lowercase``).
+
+Every problem with the user's files or with the kind of model is a ``ValueError`` /
+``FileNotFoundError`` / ``KeyError`` whose message says what was expected and what was found.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PathLike = str | os.PathLike[str]
+
+TRAIN_HINT = {
+    "forecast": "train one with `rnnlab run timeseries` (any CSV column: --data FILE.csv "
+                "--column NAME) or `rnnlab run stocks`",
+}
+
+
+# -- data folders ----------------------------------------------------------------------------------
+def data_folder(ctx: Any, name: str, files: tuple[str, ...]) -> Path:
+    """The folder holding ``files``: ``--data`` (that folder itself, or a folder holding
+    ``name``, such as the shared data folder), else the default ``../shared/data/<name>``
+    relative to the current directory. A clear error when none of them holds the files."""
+    if ctx.data_dir is not None:
+        candidates = [Path(ctx.data_dir), Path(ctx.data_dir) / name]
+    else:
+        candidates = [Path("..") / "shared" / "data" / name]
+    for folder in candidates:
+        if folder.is_dir() and all((folder / f).is_file() for f in files):
+            return folder
+    wanted = ", ".join(files)
+    if ctx.data_dir is not None:
+        if Path(ctx.data_dir).is_file():
+            raise FileNotFoundError(f"--data {ctx.data_dir} is a file; pass the folder holding "
+                                    f"{wanted}")
+        raise FileNotFoundError(f"{ctx.data_dir} does not hold {wanted} (nor does "
+                                f"{Path(ctx.data_dir) / name}); pass --data with the folder "
+                                "that does")
+    raise FileNotFoundError(f"no data: the default folder {candidates[0]} does not exist here; "
+                            f"pass --data with the folder holding {wanted}")
+
+
+def history_from_csv(path: PathLike) -> dict[str, list[float]]:
+    """Every epoch's logs from a history CSV written by ``ctx.fit`` (so that a run continued
+    with ``--resume`` reports and plots all its epochs, not only the resumed ones)."""
+    import csv
+
+    out: dict[str, list[float]] = {}
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            for key, value in row.items():
+                if key != "epoch" and value not in ("", None):
+                    out.setdefault(key, []).append(float(value))
+    return out
+
+
+# -- forecasting models ----------------------------------------------------------------------------
+def forecast_metadata(experiment: str, column: str, lookback: int, horizon: int,
+                      scaler: Any, **extra: Any) -> dict[str, Any]:
+    """The metadata a forecasting model needs for :func:`forecast_csv`."""
+    return {"kind": "forecast", "experiment": experiment, "column": column,
+            "lookback": int(lookback), "horizon": int(horizon), "scaler": scaler.to_dict(),
+            **extra}
+
+
+def _describe(model: Any) -> str:
+    meta = getattr(model, "metadata", None) or {}
+    kind = meta.get("kind")
+    exp = meta.get("experiment")
+    if kind is None:
+        return "a model without a recorded kind (no metadata)"
+    return f"a {kind!r} model" + (f" (from experiment {exp!r})" if exp else "")
+
+
+def check_forecast_model(model: Any) -> dict[str, Any]:
+    """The metadata of a forecasting model; ValueError naming the kind it is otherwise."""
+    meta = getattr(model, "metadata", None) or {}
+    if meta.get("kind") != "forecast":
+        raise ValueError(f"this is {_describe(model)}, not a forecasting model; "
+                         f"{TRAIN_HINT['forecast']}")
+    missing = [k for k in ("lookback", "horizon", "column", "scaler") if k not in meta]
+    if missing:
+        raise ValueError(f"the forecasting model's metadata lacks {', '.join(missing)}; "
+                         "retrain it with this version of rnnlab")
+    return meta
+
+
+def load_scaler(data: dict[str, Any]) -> Any:
+    from ..data import MinMaxScaler, StandardScaler
+
+    classes = {"MinMaxScaler": MinMaxScaler, "StandardScaler": StandardScaler}
+    name = data.get("class_name") if isinstance(data, dict) else None
+    if name not in classes:
+        raise ValueError(f"unknown scaler {name!r} in the model's metadata")
+    return classes[name].from_dict(data)
+
+
+def _windows(values: np.ndarray, lookback: int) -> np.ndarray:
+    return np.lib.stride_tricks.sliding_window_view(values, lookback)
+
+
+def _predict_scaled(model: Any, meta: dict[str, Any], windows: np.ndarray) -> np.ndarray:
+    scaler = load_scaler(meta["scaler"])
+    w = np.asarray(windows, dtype=np.float64)
+    x = scaler.transform(w.reshape(-1)).reshape(w.shape).astype(np.float32)
+    pred = np.asarray(model.predict(x[..., None], verbose=0), dtype=np.float64).reshape(-1)
+    return scaler.inverse_transform(pred)
+
+
+def forecast_csv(model: Any, csv_path: PathLike, column: str | None = None
+                 ) -> list[tuple[int, float]]:
+    """``(row, prediction)`` for every window of ``column`` (default: the model's column).
+
+    ``row`` is the 0-based data row predicted: the window ending at row ``t`` predicts row
+    ``t + horizon``.
+    """
+    from ..data import read_csv_column
+
+    meta = check_forecast_model(model)
+    lookback, horizon = int(meta["lookback"]), int(meta["horizon"])
+    name = column if column is not None else meta["column"]
+    values = np.asarray(read_csv_column(csv_path, name), dtype=np.float64)
+    if len(values) < lookback:
+        raise ValueError(f"{csv_path} has {len(values)} row(s) in column {name!r}; the model "
+                         f"needs at least {lookback} (its lookback window) to forecast")
+    pred = _predict_scaled(model, meta, _windows(values, lookback))
+    first = lookback - 1 + horizon
+    return [(first + i, float(v)) for i, v in enumerate(pred)]
+
+
+# -- predict ---------------------------------------------------------------------------------------
+def _read_lines(path: Path) -> list[str]:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise ValueError(f"{path} is not a UTF-8 text file (for numeric inputs pass a .npy "
+                         "file)") from exc
+    lines = [ln.strip() for ln in text.splitlines() if ln.strip()]
+    if not lines:
+        raise ValueError(f"{path} is empty; expected text, one example per line")
+    return lines
+
+
+def _encode_text(meta: dict[str, Any], lines: list[str]) -> np.ndarray:
+    vocab = list(meta["vocab"])
+    encoding = meta.get("encoding")
+    if encoding == "onehot-words":
+        from .sentiment_tiny import encode
+
+        return encode(lines, vocab, None)
+    if encoding == "word-ids":
+        from ..utils import pad_sequences
+
+        index = {w: i for i, w in enumerate(vocab)}
+        oov = meta.get("oov_index")
+        seqs = []
+        for line in lines:
+            words = (line.lower() if meta.get("lowercase", True) else line).split()
+            ids = []
+            for w in words:
+                if w in index:
+                    ids.append(index[w])
+                elif oov is not None:
+                    ids.append(int(oov))
+            seqs.append(ids)
+        maxlen = meta.get("maxlen")
+        padding = meta.get("padding", "pre")
+        return pad_sequences(seqs, maxlen=maxlen, padding=padding, truncating=padding)
+    raise ValueError(f"this text model's inputs are encoded as {encoding!r}, which `predict` "
+                     "does not know; pass a .npy file of encoded inputs")
+
+
+def predict_file(model: Any, path: PathLike) -> np.ndarray:
+    """Apply ``model`` to the inputs in ``path`` (``.npy`` array, or text lines for text models)."""
+    p = Path(path)
+    if not p.is_file():
+        raise FileNotFoundError(f"input file not found: {p}")
+    meta = getattr(model, "metadata", None) or {}
+    if p.suffix.lower() == ".npy":
+        try:
+            arr = np.load(p, allow_pickle=False)
+        except (ValueError, OSError, EOFError) as exc:
+            raise ValueError(f"{p} is not a readable .npy array: {exc}") from exc
+        if arr.dtype.kind not in "biuf":
+            raise ValueError(f"{p} holds {arr.dtype} data; expected numbers")
+        if meta.get("kind") == "forecast":
+            return _predict_forecast_array(model, meta, arr, p)
+        return _predict_array(model, arr, p)
+    if "vocab" not in meta:
+        raise ValueError(f"{p} is not a .npy file, and this is {_describe(model)}, which takes "
+                         "numeric arrays: save the inputs with numpy.save as a .npy file")
+    x = _encode_text(meta, _read_lines(p))
+    return _predict_array(model, x, p)
+
+
+def _predict_array(model: Any, arr: np.ndarray, path: Path) -> np.ndarray:
+    try:
+        return np.asarray(model.predict(arr, verbose=0))
+    except ValueError as exc:
+        shapes = getattr(model, "input_spec", None)
+        want = ""
+        if callable(shapes):
+            want = " (the model takes " + ", ".join(
+                str(tuple(s)) for s, _ in shapes()) + ")"
+        raise ValueError(f"{path}: inputs of shape {arr.shape} do not fit the model{want}: "
+                         f"{exc}") from exc
+
+
+def _predict_forecast_array(model: Any, meta: dict[str, Any], arr: np.ndarray, path: Path
+                            ) -> np.ndarray:
+    lookback = int(meta["lookback"])
+    if arr.ndim == 3 and arr.shape[-1] == 1:
+        arr = arr[..., 0]
+    if arr.ndim == 1:
+        if len(arr) < lookback:
+            raise ValueError(f"{path} holds a series of {len(arr)} values; the model needs at "
+                             f"least {lookback} (its lookback window)")
+        windows = _windows(arr.astype(np.float64), lookback)
+    elif arr.ndim == 2 and arr.shape[1] == lookback:
+        windows = arr.astype(np.float64)
+    else:
+        raise ValueError(f"{path} holds an array of shape {arr.shape}; this forecasting model "
+                         f"takes a series (T,) with T >= {lookback}, or windows (N, {lookback}) "
+                         f"or (N, {lookback}, 1) of raw {meta['column']!r} values")
+    if not np.isfinite(windows).all():
+        raise ValueError(f"{path} holds NaN or infinite values")
+    return _predict_scaled(model, meta, windows)

@@ -1,0 +1,334 @@
+"""``sentiment``: document-level movie-review sentiment with SimpleRNN, LSTM, GRU and BiLSTM.
+
+Every model is ``Embedding(mask_zero=True)`` -> recurrent layer -> ``Dense(1, sigmoid)``,
+trained with binary cross-entropy and Adam; a bag-of-embeddings baseline
+(``Embedding -> GlobalAveragePooling1D`` over the unmasked words ``-> Dense``) is the bar the
+recurrent models have to clear. Each model trains with ``EarlyStopping`` on the validation set
+(best weights restored); the model with the best validation accuracy is the selected one and
+is also saved as ``model.rnnlab``. Test accuracy is computed once per model, at the end.
+
+Data (``--data``):
+
+- default ``../shared/data/movie_review_polarity``: Pang & Lee polarity v2.0, 2,000 reviews
+  (~750 tokens each). A fixed stratified split from ``split_seed``: 1,600 train / 200
+  validation / 200 test (100 positive and 100 negative in each of validation and test).
+- a folder holding the Keras ``imdb.npz`` (+ ``imdb_word_index.json``): IMDB, the Keras example
+  settings (20,000 words, maxlen 200, ``LSTM(128)``); the 25,000 training reviews minus a
+  seeded validation slice train, the 25,000 test reviews test.
+
+The vocabulary is built from the training reviews only (``max_words`` entries, ``<pad>`` = 0,
+``<unk>`` = 1). Sequences are padded and truncated with ``pad_sequences`` (``padding`` and
+``truncating``, default ``"pre"``: long reviews keep their *last* ``maxlen`` tokens, where
+reviewers usually sum up, and padding goes in front; ``mask_zero`` makes the padding
+invisible to every model).
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .base import Experiment, register_experiment
+from .context import RunContext, write_json_atomic
+from .mnist_rows import read_history_csv
+
+NAME = "sentiment"
+DATA = "movie_review_polarity"
+MODELS = ("simple_rnn", "lstm", "gru", "bilstm", "bag")
+PAD, UNK = "<pad>", "<unk>"
+
+
+# -- data ----------------------------------------------------------------------------------------
+def _data_dir(ctx: RunContext) -> Path:
+    if ctx.data_dir is not None:
+        return ctx.data_dir
+    default = Path("..") / "shared" / "data" / DATA
+    if default.is_dir():
+        return default
+    raise FileNotFoundError(
+        f"{NAME} needs movie reviews: pass --data PATH, the folder holding "
+        f"review_polarity.tar.gz (or imdb.npz + imdb_word_index.json for IMDB); {default} "
+        f"does not exist")
+
+
+def stratified_split(labels: np.ndarray, n_val: int, n_test: int, seed: int
+                     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Shuffled indices (train, val, test); each class gives its share to validation and test."""
+    rng = np.random.default_rng(seed)
+    classes = np.unique(labels)
+    train, val, test = [], [], []
+    for k, cls in enumerate(classes):
+        idx = rng.permutation(np.flatnonzero(labels == cls))
+        share = len(idx) / len(labels)
+        last = k == len(classes) - 1
+        nv = n_val - sum(len(v) for v in val) if last else int(round(n_val * share))
+        nt = n_test - sum(len(t) for t in test) if last else int(round(n_test * share))
+        val.append(idx[:nv])
+        test.append(idx[nv:nv + nt])
+        train.append(idx[nv + nt:])
+    return tuple(rng.permutation(np.concatenate(part)) for part in (train, val, test))  # type: ignore
+
+
+def _encode(tokens: list[str], stoi: dict[str, int], unk: int) -> list[int]:
+    return [stoi.get(t, unk) for t in tokens]
+
+
+def load_polarity(ctx: RunContext, folder: Path) -> dict[str, Any]:
+    from ..data import build_vocab, load_review_polarity
+
+    c = ctx.config
+    reviews = load_review_polarity(folder)
+    labels = np.asarray(reviews.labels, dtype=np.int64)
+    tokens = [text.split() for text in reviews.texts]
+    tr, va, te = stratified_split(labels, c["val_size"], c["test_size"], c["split_seed"])
+    if c["limit"]:  # smoke runs: a small slice of each part
+        tr, va, te = tr[:c["limit"]], va[:max(2, c["limit"] // 4)], te[:max(2, c["limit"] // 4)]
+    vocab = build_vocab((t for i in tr for t in tokens[i]), max_size=c["max_words"],
+                        min_count=c["min_count"], unk_token=UNK, specials=(PAD,))
+    unk = vocab.stoi[UNK]
+    seqs = [_encode(t, vocab.stoi, unk) for t in tokens]
+    return {"dataset": "movie review polarity v2.0 (Pang & Lee 2004)", "vocab": list(vocab.itos),
+            "train": ([seqs[i] for i in tr], labels[tr]),
+            "val": ([seqs[i] for i in va], labels[va]),
+            "test": ([seqs[i] for i in te], labels[te]),
+            "lengths": [len(tokens[i]) for i in tr]}
+
+
+def load_imdb_reviews(ctx: RunContext, folder: Path) -> dict[str, Any]:
+    """Keras IMDB; the vocabulary is re-ranked by counts in our training part only."""
+    from ..data import get_imdb_word_index, load_imdb
+
+    c = ctx.config
+    (x_train, y_train), (x_test, y_test) = load_imdb(folder, num_words=None, start_char=None,
+                                                     oov_char=None, index_from=3)
+    word_index = get_imdb_word_index(folder)
+    words = {i + 3: w for w, i in word_index.items()}
+    y_train, y_test = np.asarray(y_train, np.int64), np.asarray(y_test, np.int64)
+    order = np.random.default_rng(c["split_seed"]).permutation(len(x_train))
+    n_val = c["imdb_val_size"]
+    va, tr = order[:n_val], order[n_val:]
+    if c["limit"]:
+        tr, va = tr[:c["limit"]], va[:max(2, c["limit"] // 4)]
+        x_test, y_test = x_test[:max(2, c["limit"] // 4)], y_test[:max(2, c["limit"] // 4)]
+    counts: dict[int, int] = {}
+    for i in tr:
+        for w in x_train[i]:
+            counts[w] = counts.get(w, 0) + 1
+    ranked = sorted((w for w, n in counts.items() if n >= c["min_count"] and w in words),
+                    key=lambda w: (-counts[w], w))[:c["max_words"] - 2]
+    remap = {w: k + 2 for k, w in enumerate(ranked)}
+    vocab = [PAD, UNK] + [words[w] for w in ranked]
+
+    def enc(xs: Any) -> list[list[int]]:
+        return [[remap.get(int(w), 1) for w in x] for x in xs]
+
+    return {"dataset": "IMDB (Maas et al. 2011, Keras imdb.npz)", "vocab": vocab,
+            "train": (enc(x_train[tr]), y_train[tr]), "val": (enc(x_train[va]), y_train[va]),
+            "test": (enc(x_test), y_test), "lengths": [len(x_train[i]) for i in tr]}
+
+
+# -- models --------------------------------------------------------------------------------------
+def build_model(kind: str, vocab_size: int, c: dict[str, Any],
+                embeddings: np.ndarray | None = None) -> Any:
+    from ..layers import (
+        GRU,
+        LSTM,
+        Bidirectional,
+        Dense,
+        Dropout,
+        Embedding,
+        GlobalAveragePooling1D,
+        GlobalMaxPooling1D,
+        SimpleRNN,
+    )
+    from ..models import Sequential
+    from ..optimizers import Adam
+
+    init = {} if embeddings is None else {"weights": [embeddings]}
+    layers: list[Any] = [Embedding(vocab_size, c["embed_dim"], mask_zero=True, **init)]
+    if c["embed_dropout"] > 0:
+        layers.append(Dropout(c["embed_dropout"]))
+    if kind == "bag":
+        layers.append(GlobalAveragePooling1D())
+    else:
+        pool = c["pooling"]
+        rnn_kwargs = {"dropout": c["dropout"], "recurrent_dropout": c["recurrent_dropout"],
+                      "return_sequences": pool != "last"}
+        units = c["units"]
+        if kind == "simple_rnn":
+            rnn: Any = SimpleRNN(units, **rnn_kwargs)
+        elif kind == "lstm":
+            rnn = LSTM(units, **rnn_kwargs)
+        elif kind == "gru":
+            rnn = GRU(units, **rnn_kwargs)
+        elif kind == "bilstm":
+            rnn = Bidirectional(LSTM(units, **rnn_kwargs))
+        else:
+            raise ValueError(f"unknown model {kind!r}; choose from {', '.join(MODELS)}")
+        layers.append(rnn)
+        if pool == "mean":
+            layers.append(GlobalAveragePooling1D())
+        elif pool == "max":
+            layers.append(GlobalMaxPooling1D())
+    if c["dense_dropout"] > 0:
+        layers.append(Dropout(c["dense_dropout"]))
+    layers.append(Dense(1, activation="sigmoid"))
+    model = Sequential(layers)
+    lr = c["bag_learning_rate"] if kind == "bag" else c["learning_rate"]
+    opt = Adam(learning_rate=lr, clipnorm=c["clipnorm"]) if c["clipnorm"] > 0 else Adam(
+        learning_rate=lr)
+    model.compile(optimizer=opt, loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _parse_models(spec: str) -> list[str]:
+    names = [m.strip().lower().replace("-", "_") for m in str(spec).split(",") if m.strip()]
+    aliases = {"rnn": "simple_rnn", "simplernn": "simple_rnn", "bi_lstm": "bilstm",
+               "bidirectional": "bilstm", "baseline": "bag"}
+    names = [aliases.get(n, n) for n in names]
+    unknown = [n for n in names if n not in MODELS]
+    if unknown or not names:
+        raise ValueError(f"--models must be a comma-separated subset of {','.join(MODELS)}, "
+                         f"got {spec!r}")
+    return list(dict.fromkeys(names))
+
+
+def _bar_chart(results: dict[str, dict[str, float]], title: str) -> Any:
+    from .plots import _plt
+
+    plt = _plt()
+    names = list(results)
+    x = np.arange(len(names))
+    fig, ax = plt.subplots(figsize=(1.6 * len(names) + 2, 3.8))
+    val = [results[n]["val_accuracy"] for n in names]
+    test = [results[n]["test_accuracy"] for n in names]
+    ax.bar(x - 0.2, val, 0.4, label="validation", color="#9ecae1")
+    bars = ax.bar(x + 0.2, test, 0.4, label="test", color="#3182bd")
+    for b, v in zip(bars, test):
+        ax.annotate(f"{v:.3f}", (b.get_x() + b.get_width() / 2, v), ha="center",
+                    va="bottom", fontsize=8)
+    ax.set_xticks(x)
+    ax.set_xticklabels(names)
+    ax.set_ylim(0.4, 1.0)
+    ax.axhline(0.5, color="gray", lw=0.8, ls="--")
+    ax.set_ylabel("accuracy")
+    ax.set_title(title)
+    ax.legend(loc="upper left")
+    ax.grid(axis="y", alpha=0.3)
+    return fig
+
+
+def run(ctx: RunContext) -> dict[str, Any]:
+    from .. import random as rnd
+    from ..callbacks import EarlyStopping
+    from ..saving import load_model
+    from ..utils import pad_sequences
+    from . import plots
+
+    c = ctx.config
+    names = _parse_models(c["models"])
+    folder = _data_dir(ctx)
+    imdb = (folder / "imdb.npz").is_file() if folder.is_dir() else folder.name == "imdb.npz"
+    data = load_imdb_reviews(ctx, folder) if imdb else load_polarity(ctx, folder)
+    maxlen = c["maxlen"] or (c["imdb_maxlen"] if imdb else c["polarity_maxlen"])
+    vocab = data["vocab"]
+
+    def pad(seqs: list[list[int]]) -> np.ndarray:
+        return pad_sequences(seqs, maxlen=maxlen, padding=c["padding"],
+                             truncating=c["truncating"]).astype(np.int64)
+
+    x_tr, x_va, x_te = (pad(data[k][0]) for k in ("train", "val", "test"))
+    y_tr, y_va, y_te = (data[k][1].astype(np.float32) for k in ("train", "val", "test"))
+    lengths = np.asarray(data["lengths"])
+    ctx.notes.append(
+        f"{NAME}: {data['dataset']}; {len(x_tr)} train / {len(x_va)} validation / {len(x_te)} "
+        f"test reviews; vocabulary {len(vocab)} (training reviews only); maxlen {maxlen} "
+        f"(padding {c['padding']!r}, truncating {c['truncating']!r}); "
+        f"{np.mean(lengths > maxlen):.0%} of training reviews truncated")
+    meta_base = {"experiment": NAME, "kind": "text_classify", "vocab": vocab, "maxlen": maxlen,
+                 "padding": c["padding"], "truncating": c["truncating"], "pad_id": 0,
+                 "unk_id": 1, "lower": True, "tokenizer": "whitespace",
+                 "labels": ["negative", "positive"], "dataset": data["dataset"]}
+    results: dict[str, dict[str, float]] = {}
+    from_bag = c["embed_init"] == "bag"
+    if from_bag:  # the baseline trains first; its embeddings start the recurrent models
+        names = ["bag"] + [n for n in names if n != "bag"]
+    embeddings = None
+    for name in names:
+        done = ctx.out / f"result-{name}.json"
+        if ctx.resume and done.exists() and (ctx.out / f"model-{name}.rnnlab").exists():
+            results[name] = json.loads(done.read_text())  # finished before the interruption
+            if from_bag and name == "bag":
+                embeddings = load_model(ctx.out / "model-bag.rnnlab").layers[0].get_weights()[0]
+            continue
+        rnd.set_random_seed(ctx.seed)
+        model = build_model(name, len(vocab), c, None if name == "bag" else embeddings)
+        model.metadata = {**meta_base, "model": name}
+        stopper = EarlyStopping(monitor=c["monitor"], patience=c["patience"],
+                                restore_best_weights=True)
+        start = time.perf_counter()
+        ctx.fit(model, x_tr, y_tr, label=name, batch_size=c["batch_size"], epochs=c["epochs"],
+                validation_data=(x_va, y_va), callbacks=[stopper])
+        seconds = time.perf_counter() - start
+        history = read_history_csv(ctx.out / f"history-{name}.csv")
+        val_loss, val_acc = model.evaluate(x_va, y_va, batch_size=c["batch_size"], verbose=0)
+        test_loss, test_acc = model.evaluate(x_te, y_te, batch_size=c["batch_size"], verbose=0)
+        epochs = len(history.get("loss", []))
+        results[name] = {"val_accuracy": float(val_acc), "val_loss": float(val_loss),
+                         "test_accuracy": float(test_acc), "test_loss": float(test_loss),
+                         "epochs": epochs, "best_epoch": stopper.best_epoch + 1,
+                         "train_seconds": seconds,
+                         "seconds_per_epoch": seconds / max(1, epochs),
+                         "params": int(model.count_params())}
+        ctx.save_model(model, f"model-{name}.rnnlab")
+        if from_bag and name == "bag":
+            embeddings = model.layers[0].get_weights()[0]
+        write_json_atomic(done, results[name])
+        ctx.save_plot(plots.curves(history, f"{NAME}: {name}", keys=["loss", "accuracy"]),
+                      f"curves-{name}.png")
+
+    best = max(results, key=lambda n: (results[n]["val_accuracy"], -results[n]["val_loss"]))
+    load_model(ctx.out / f"model-{best}.rnnlab").save(ctx.out / "model.rnnlab")
+    ctx.save_plot(_bar_chart(results, f"{NAME}: accuracy per model (maxlen {maxlen})"),
+                  "test_accuracy.png")
+    metrics: dict[str, Any] = {"selected_model": best,
+                               "test_accuracy": results[best]["test_accuracy"],
+                               "val_accuracy": results[best]["val_accuracy"],
+                               "maxlen": maxlen, "vocab_size": len(vocab),
+                               "train_size": len(x_tr), "val_size": len(x_va),
+                               "test_size": len(x_te)}
+    for name, r in results.items():
+        for key in ("test_accuracy", "val_accuracy", "test_loss", "val_loss", "epochs",
+                    "best_epoch", "train_seconds", "seconds_per_epoch"):
+            metrics[f"{key}_{name}"] = r[key]
+    if "lstm" in results and "bag" in results:
+        metrics["lstm_minus_bag_test_accuracy"] = (results["lstm"]["test_accuracy"]
+                                                   - results["bag"]["test_accuracy"])
+    return metrics
+
+
+register_experiment(Experiment(
+    name=NAME,
+    summary="review sentiment: Embedding + SimpleRNN / LSTM / GRU / BiLSTM vs a "
+            "bag-of-embeddings baseline (polarity v2.0, or IMDB with --data)",
+    defaults={"models": ",".join(MODELS), "max_words": 20000, "min_count": 1,
+              "maxlen": 0, "polarity_maxlen": 400, "imdb_maxlen": 200, "padding": "pre",
+              "truncating": "pre", "embed_dim": 64, "units": 32, "dropout": 0.0,
+              "recurrent_dropout": 0.0, "embed_dropout": 0.0, "dense_dropout": 0.0,
+              "pooling": "last", "embed_init": "random", "learning_rate": 1e-3, "bag_learning_rate": 1e-3,
+              "clipnorm": 5.0, "batch_size": 32, "epochs": 15, "patience": 3,
+              "monitor": "val_accuracy", "val_size": 200, "test_size": 200,
+              "imdb_val_size": 2500, "split_seed": 0, "limit": 0, "seed": 0},
+    smoke={"max_words": 2000, "polarity_maxlen": 40, "imdb_maxlen": 40, "embed_dim": 8,
+           "units": 4, "epochs": 2, "patience": 5, "limit": 64, "batch_size": 16,
+           "learning_rate": 1e-2, "bag_learning_rate": 1e-2},
+    run=run,
+    data=DATA,
+    target="LSTM test accuracy above the bag-of-embeddings baseline's",
+    choices={"padding": ("pre", "post"), "truncating": ("pre", "post"),
+             "pooling": ("last", "mean", "max"), "embed_init": ("random", "bag"), "monitor": ("val_accuracy", "val_loss")},
+))

@@ -1,0 +1,105 @@
+"""``sine``: a vanilla RNN reads 50 values of a sine wave and predicts the 51st.
+
+The "RNN from scratch" tutorial (Faizan Shaikh, Analytics Vidhya, 2019): the series is
+``sin(t)`` for ``t = 0, 1, ..., 199`` (one sample per radian, so the period is 2π ≈ 6.28
+steps); window ``i`` holds ``sin(i) .. sin(i + 49)`` and its target is ``sin(i + 50)``. The
+first 100 windows train, the next 50 validate (the tutorial's split). The model is the
+tutorial's: a vanilla RNN with 100 hidden units trained with truncated backpropagation through
+time (``bptt_truncate = 5``: gradients flow back at most 5 steps), a linear read-out and squared
+error. The tutorial's hand-written loop (sigmoid units, no biases, plain SGD with lr 1e-4 on one
+window at a time, gradients clipped to [-10, 10], 25 epochs) is replaced by the library's Keras
+layers: ``SimpleRNN(100, truncate_gradient=5)`` (tanh) + ``Dense(1)``, Adam, mini-batches of 10,
+still 25 epochs.
+
+Writes ``predictions.png`` (the next value predicted for each validation window against the true
+one), ``loss.png`` (training and validation loss per epoch), ``history.csv``, ``model.rnnlab``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .base import Experiment, register_experiment
+from .context import RunContext
+from .forecasting import history_from_csv
+
+
+def make_data(c: dict[str, Any], seed: int) -> tuple[np.ndarray, ...]:
+    """The tutorial's windows: (x_train, y_train, x_val, y_val) of shapes (n, L, 1) / (n, 1)."""
+    from ..data import sine_series, sliding_windows
+
+    n_train, n_val, lookback = c["train_windows"], c["val_windows"], c["lookback"]
+    series = sine_series(n_train + n_val + lookback, period=c["period"], noise=c["noise"],
+                         seed=seed, dtype="float64")
+    clean = sine_series(n_train + n_val + lookback, period=c["period"], dtype="float64")
+    x, _ = sliding_windows(series, lookback)
+    _, y = sliding_windows(clean, lookback)  # noise (if any) on the inputs only
+    x, y = x.astype(np.float32), y.astype(np.float32)
+    return x[:n_train], y[:n_train], x[n_train:n_train + n_val], y[n_train:n_train + n_val]
+
+
+def build_model(c: dict[str, Any], seed: int) -> Any:
+    from .. import optimizers
+    from ..layers import Dense, SimpleRNN
+    from ..models import Sequential
+    from ..random import set_random_seed
+
+    set_random_seed(seed)
+    model = Sequential([
+        SimpleRNN(c["hidden"], truncate_gradient=c["bptt_truncate"],
+                  input_shape=(c["lookback"], 1)),
+        Dense(1),
+    ])
+    model.compile(optimizer=optimizers.Adam(learning_rate=c["lr"]), loss="mse")
+    return model
+
+
+def run(ctx: RunContext) -> dict[str, float]:
+    from . import plots
+
+    c = ctx.config
+    x_train, y_train, x_val, y_val = make_data(c, ctx.seed)
+    model = build_model(c, ctx.seed)
+    ctx.fit(model, x_train, y_train, batch_size=c["batch_size"], epochs=c["epochs"],
+            validation_data=(x_val, y_val), shuffle=True)
+    pred = np.asarray(model.predict(x_val, verbose=0)).reshape(-1)
+    truth = y_val.reshape(-1)
+    val_rmse = float(np.sqrt(np.mean((pred - truth) ** 2)))
+    train_pred = np.asarray(model.predict(x_train, verbose=0)).reshape(-1)
+    train_rmse = float(np.sqrt(np.mean((train_pred - y_train.reshape(-1)) ** 2)))
+    model.metadata = {"experiment": "sine", "kind": "regression", "lookback": c["lookback"],
+                      "period": c["period"]}
+    ctx.save_model(model)
+
+    fig = plots.series(f"sine: the value after each {c['lookback']}-step validation window "
+                       f"(val RMSE {val_rmse:.4f})",
+                       {"true value": truth, "RNN prediction": pred},
+                       xlabel="time step t of the predicted value", ylabel="sin(t)")
+    ax = fig.axes[0]
+    steps = np.arange(len(truth)) + c["train_windows"] + c["lookback"]
+    ax.lines[0].set(xdata=steps, color="black", lw=2.5, alpha=0.35)
+    ax.lines[1].set(xdata=steps, color="tab:red", lw=0, marker="o", ms=4)
+    ax.relim()
+    ax.autoscale_view()
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
+    ctx.save_plot(fig, "predictions.png")
+    hist = history_from_csv(ctx.out / "history.csv")
+    fig = plots.curves(hist, "sine: mean squared error per epoch")
+    fig.axes[0].set_yscale("log")
+    ctx.save_plot(fig, "loss.png")
+    return {"val_rmse": val_rmse, "train_rmse": train_rmse,
+            "final_loss": float(hist["loss"][-1]), "epochs": len(hist["loss"])}
+
+
+register_experiment(Experiment(
+    name="sine",
+    summary="vanilla RNN (100 units, truncated BPTT k=5) predicts the 51st value of a sine wave",
+    defaults={"lookback": 50, "train_windows": 100, "val_windows": 50, "period": 2 * np.pi,
+              "noise": 0.0, "hidden": 100, "bptt_truncate": 5, "lr": 1e-3, "batch_size": 10,
+              "epochs": 25, "seed": 0},
+    smoke={"train_windows": 20, "val_windows": 10, "hidden": 16, "epochs": 3},
+    run=run,
+    target="validation RMSE <= 0.05",
+))

@@ -1,0 +1,98 @@
+import json
+
+import numpy as np
+import pytest
+
+from rnnlab.experiments import run_experiment
+from rnnlab.models import load_model
+
+ALL = ("simple_rnn", "lstm", "gru", "bilstm", "bag")
+
+
+def _losses(path):
+    rows = np.genfromtxt(path, delimiter=",", names=True)
+    return np.atleast_1d(rows["loss"])
+
+
+def test_sentiment_smoke_writes_files_and_learns(tmp_path, shared_data):
+    result = run_experiment("sentiment", smoke=True, out=tmp_path, verbose=0,
+                            data=shared_data / "movie_review_polarity")
+    for name in ("config.json", "metrics.json", "model.rnnlab", "test_accuracy.png"):
+        assert (tmp_path / name).exists(), name
+    metrics = json.loads((tmp_path / "metrics.json").read_text())
+    for model in ALL:
+        for name in (f"history-{model}.csv", f"model-{model}.rnnlab", f"curves-{model}.png"):
+            assert (tmp_path / name).exists(), name
+        assert 0.0 <= metrics[f"test_accuracy_{model}"] <= 1.0
+        assert f"val_accuracy_{model}" in metrics
+        losses = _losses(tmp_path / f"history-{model}.csv")
+        assert len(losses) == result.config["epochs"]
+        assert losses[-1] < losses[0], model
+    assert metrics["selected_model"] in ALL
+    assert metrics["test_accuracy"] == metrics[f"test_accuracy_{metrics['selected_model']}"]
+    model = load_model(tmp_path / "model.rnnlab")
+    meta = model.metadata
+    assert meta["experiment"] == "sentiment" and meta["model"] == metrics["selected_model"]
+    assert meta["vocab"][:2] == ["<pad>", "<unk>"] and len(meta["vocab"]) <= 2000
+    probs = model.predict(np.array([[0, 0, 5, 6, 7], [1, 2, 3, 4, 5]]), verbose=0)
+    assert probs.shape == (2, 1) and np.all((probs > 0) & (probs < 1))
+
+
+def test_sentiment_models_option_runs_a_subset(tmp_path, shared_data):
+    result = run_experiment("sentiment", {"models": "lstm,bag", "epochs": 1}, smoke=True,
+                            out=tmp_path, verbose=0, data=shared_data / "movie_review_polarity")
+    assert {"test_accuracy_lstm", "test_accuracy_bag", "lstm_minus_bag_test_accuracy"} <= set(
+        result.metrics)
+    assert "test_accuracy_gru" not in result.metrics
+    assert not (tmp_path / "model-gru.rnnlab").exists()
+    with pytest.raises(ValueError, match="--models"):
+        run_experiment("sentiment", {"models": "lstm,transformer"}, smoke=True,
+                       out=tmp_path / "bad", verbose=0, data=shared_data / "movie_review_polarity")
+
+
+def test_stratified_split_is_balanced_disjoint_and_seeded():
+    from rnnlab.experiments.sentiment import stratified_split
+
+    labels = np.array([0] * 1000 + [1] * 1000)
+    tr, va, te = stratified_split(labels, 200, 200, seed=0)
+    assert (len(tr), len(va), len(te)) == (1600, 200, 200)
+    assert labels[va].sum() == 100 and labels[te].sum() == 100
+    assert len(set(tr) | set(va) | set(te)) == 2000
+    again = stratified_split(labels, 200, 200, seed=0)
+    for a, b in zip((tr, va, te), again):
+        np.testing.assert_array_equal(a, b)
+
+
+def _fake_imdb(folder, rng):
+    words = [f"w{i}" for i in range(1, 60)]
+    word_index = {w: i for i, w in enumerate(words, start=1)}
+    good, bad = list(range(1, 10)), list(range(10, 20))
+
+    def reviews(n):
+        xs, ys = [], []
+        for k in range(n):
+            y = k % 2
+            pool = good if y else bad
+            xs.append([int(v) for v in rng.choice(pool + list(range(20, 60)), rng.integers(5, 30))])
+            ys.append(y)
+        out = np.empty(n, dtype=object)
+        out[:] = xs
+        return out, np.array(ys)
+
+    (xtr, ytr), (xte, yte) = reviews(80), reviews(20)
+    np.savez(folder / "imdb.npz", x_train=xtr, y_train=ytr, x_test=xte, y_test=yte)
+    (folder / "imdb_word_index.json").write_text(json.dumps(word_index))
+
+
+def test_sentiment_reads_imdb_when_given(tmp_path):
+    data = tmp_path / "imdb"
+    data.mkdir()
+    _fake_imdb(data, np.random.default_rng(0))
+    result = run_experiment("sentiment", {"models": "lstm,bag", "limit": 0, "imdb_val_size": 16},
+                            smoke=True, out=tmp_path / "out", verbose=0, data=data)
+    assert result.metrics["train_size"] == 64 and result.metrics["test_size"] == 20
+    assert result.metrics["maxlen"] == result.config["imdb_maxlen"]
+    meta = load_model(tmp_path / "out" / "model-lstm.rnnlab").metadata
+    assert meta["vocab"][:2] == ["<pad>", "<unk>"] and set(meta["vocab"][2:]) <= {
+        f"w{i}" for i in range(1, 60)}
+    assert "IMDB" in meta["dataset"]
