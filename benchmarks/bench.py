@@ -33,9 +33,18 @@ way). Unless ``--default-malloc`` is given, the script calls ``mallopt(M_MMAP_TH
 ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_``), which made PyTorch steady; it applies to
 the whole process, so to every framework alike. The setting used is printed and saved.
 
+OpenMP waiting: PyTorch's OpenMP threads spin after every parallel region by default. On a machine
+shared with other processes (this one ran other engineers' experiments) a spinning or descheduled
+thread stalls every barrier: a tiny-config PyTorch LSTM step took 884 ms at 2 threads instead of
+1.2 ms at 1 thread, 11 ms with ``OMP_WAIT_POLICY=PASSIVE``. The script therefore sets
+``OMP_WAIT_POLICY=PASSIVE`` (before PyTorch is imported) unless ``--omp-wait-policy default``.
+rnnlab's own threads never spin (its BLAS, OpenBLAS, is unaffected by this variable). The load
+average at start and end is recorded: ratios from a loaded machine are much noisier.
+
 The garbage collector stays on, as users run it. Results: a table on stdout, ``--json FILE``
 (one row per configuration and cell) and a generated section of ``benchmarks/RESULTS.md``
-(``--md FILE``; ``--md ''`` to skip), between markers, one section per mode (quick/full).
+(``--md FILE``; ``--md ''`` to skip), between markers, one section per mode (quick/full),
+thread count and forced engine.
 """
 
 from __future__ import annotations
@@ -78,6 +87,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="seconds of timed runs per framework, row and mode")
     p.add_argument("--default-malloc", action="store_true",
                    help="keep glibc's default malloc thresholds")
+    p.add_argument("--omp-wait-policy", default="passive", choices=("passive", "default"),
+                   help="OMP_WAIT_POLICY for PyTorch's OpenMP threads (default: passive)")
+    p.add_argument("--rnnlab-engine", default=None, choices=("numba", "numpy", "reference"),
+                   help="force rnnlab's engine (RNNLAB_ENGINE); default: its automatic choice")
     p.add_argument("--no-extras", action="store_true",
                    help="skip the peak, GFLOP/s and memory measurements")
     p.add_argument("--rss-child", default=None, help=argparse.SUPPRESS)
@@ -87,6 +100,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 ARGS = parse_args()
 for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ[_var] = str(ARGS.threads)
+if ARGS.omp_wait_policy == "passive":
+    os.environ["OMP_WAIT_POLICY"] = "PASSIVE"
+if ARGS.rnnlab_engine:
+    os.environ["RNNLAB_ENGINE"] = ARGS.rnnlab_engine
 
 
 def _tune_malloc() -> str:
@@ -202,7 +219,7 @@ def torch_steps(cfg: str, cell: str, x: np.ndarray, y: np.ndarray, src=None):
     import torch
     import torch.nn.functional as F
 
-    v, at = CONFIGS[cfg][5], CONFIGS[cfg][6]
+    v = CONFIGS[cfg][5]
     net = torch_model(cfg, cell, src)
     opt = torch.optim.SGD(net.parameters(), lr=LR)
     xt = torch.from_numpy(x)
@@ -335,7 +352,7 @@ def rss_child(framework: str) -> None:
         torch.set_num_threads(ARGS.threads)
         train, _ = torch_steps("medium", "LSTM", x, y)
     before = vm("VmRSS")
-    for _ in range(3):
+    for _ in range(2):
         train()
     print(json.dumps({"before_mib": before, "peak_mib": vm("VmHWM")}))
 
@@ -404,12 +421,13 @@ def main() -> None:
     from rnnlab import kernels
 
     quick = ARGS.quick
-    budget = ARGS.budget if ARGS.budget is not None else (0.5 if quick else 3.0)
+    budget = ARGS.budget if ARGS.budget is not None else (0.3 if quick else 3.0)
     min_reps, max_reps, warmup = (3, 200, 2) if quick else (7, 1000, 3)
     keras = keras_available()
     cmd = "python benchmarks/bench.py " + " ".join(sys.argv[1:])
     meta = {
         "command": cmd.strip(), "mode": "quick" if quick else "full",
+        "loadavg_start": os.getloadavg(), "omp_wait_policy": os.environ.get("OMP_WAIT_POLICY"),
         "threads": ARGS.threads, "malloc": MALLOC, "pools": pools(),
         "python": platform.python_version(), "numpy": np.__version__,
         "torch": torch.__version__, "rnnlab": rnnlab.__version__,
@@ -419,7 +437,8 @@ def main() -> None:
         "budget_s": budget, "min_reps": min_reps, "warmup": warmup,
     }
     print(f"# {cmd}")
-    for k in ("threads", "malloc", "pools", "numpy", "torch", "rnnlab_engine", "keras"):
+    for k in ("threads", "malloc", "omp_wait_policy", "pools", "numpy", "torch", "rnnlab_engine",
+              "keras", "loadavg_start"):
         print(f"#   {k}: {meta[k]}")
     rows = []
     t_start = time.perf_counter()
@@ -437,7 +456,7 @@ def main() -> None:
                 k_train, k_infer = keras_steps(cfg, cell, x, y)
                 fns_train["keras"], fns_infer["keras"] = k_train, k_infer
             slow = cfg == "medium"
-            mr = 3 if slow and quick else min_reps
+            mr = 2 if slow and quick else min_reps
             tr = interleaved(fns_train, 1 if slow else warmup, budget, mr, max_reps)
             inf = interleaved(fns_infer, 1 if slow else warmup, budget, mr, max_reps)
             tok = n * t
@@ -484,9 +503,13 @@ def main() -> None:
                 extras["medium_lstm"]["torch_gflops"] / best)
         extras["medium_lstm_rss"] = measure_rss()
     meta["wall_s"] = time.perf_counter() - t_start
+    meta["loadavg_end"] = os.getloadavg()
     md = [f"Command: `{meta['command']}` ({meta['mode']} run, {meta['wall_s']:.0f} s)  ",
           f"Threads: {ARGS.threads} for every framework ({meta['pools']}; torch "
-          f"{torch.get_num_threads()}). Malloc: {MALLOC}.  ",
+          f"{torch.get_num_threads()}; OMP_WAIT_POLICY={meta['omp_wait_policy']}). "
+          f"Malloc: {MALLOC}. Load average (1 min) at start/end: "
+          f"{meta['loadavg_start'][0]:.1f}/{meta['loadavg_end'][0]:.1f} on {os.cpu_count()} "
+          "cores.  ",
           f"rnnlab engine: {meta['rnnlab_engine']}; NumPy {np.__version__}; PyTorch "
           f"{torch.__version__}. Keras 3: {meta['keras']}.  ",
           "Tokens/s (batch × steps per second), medians after warm-up; × = rnnlab ÷ PyTorch; "
@@ -505,7 +528,7 @@ def main() -> None:
     if "medium_lstm_rss" in extras:
         rs = extras["medium_lstm_rss"]
         md += ["Peak RSS of a process running the medium LSTM training step (fresh process, "
-               "after building the model -> peak over 3 steps): " + "; ".join(
+               "after building the model -> peak over 2 steps): " + "; ".join(
                    f"{k} {v['before_mib']:.0f} -> {v['peak_mib']:.0f} MiB" for k, v in
                    rs.items()) + "."]
     text = "\n".join(md)
@@ -515,7 +538,9 @@ def main() -> None:
         Path(ARGS.json).write_text(json.dumps({"meta": meta, "extras": extras, "rows": rows},
                                               indent=1))
     if ARGS.md:
-        write_md(ARGS.md, meta["mode"], text)
+        key = f"{meta['mode']}-threads{ARGS.threads}" + (
+            f"-{ARGS.rnnlab_engine}" if ARGS.rnnlab_engine else "")
+        write_md(ARGS.md, key, text)
 
 
 if __name__ == "__main__":

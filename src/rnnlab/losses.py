@@ -123,7 +123,8 @@ def _broadcast_weights(
 def _log_softmax_parts(z: Array, need_softmax: bool) -> tuple[Array, Array | None]:
     """``(logsumexp(z) over the last axis (keepdims), softmax(z) or None)``, max-shifted."""
     zmax = np.max(z, axis=-1, keepdims=True)
-    e = np.exp(z - zmax)
+    e = z - zmax
+    np.exp(e, out=e)
     total = np.sum(e, axis=-1, keepdims=True)
     lse = zmax + np.log(total)
     if not need_softmax:
@@ -256,7 +257,10 @@ class Loss:
             dvalues = np.full(shape, dtype.type(1) / divisor, dtype=dtype)
         else:
             dvalues = (weights / divisor).astype(dtype, copy=False)
-        grad = (local * dvalues[..., None]).astype(dtype, copy=False)
+        if local.dtype == dtype:  # local is a fresh array of every _compute: scale in place
+            grad = np.multiply(local, dvalues[..., None], out=local)
+        else:
+            grad = (local * dvalues[..., None]).astype(dtype, copy=False)
         return value, grad.reshape(out_shape)
 
     def _label(self) -> str:

@@ -34,6 +34,7 @@ def test_sentiment_smoke_writes_files_and_learns(tmp_path, shared_data):
     meta = model.metadata
     assert meta["experiment"] == "sentiment" and meta["model"] == metrics["selected_model"]
     assert meta["vocab"][:2] == ["<pad>", "<unk>"] and len(meta["vocab"]) <= 2000
+    assert json.loads((tmp_path / "config.json").read_text())["resolved"]["maxlen"] == 40
     probs = model.predict(np.array([[0, 0, 5, 6, 7], [1, 2, 3, 4, 5]]), verbose=0)
     assert probs.shape == (2, 1) and np.all((probs > 0) & (probs < 1))
 
@@ -48,6 +49,19 @@ def test_sentiment_models_option_runs_a_subset(tmp_path, shared_data):
     with pytest.raises(ValueError, match="--models"):
         run_experiment("sentiment", {"models": "lstm,transformer"}, smoke=True,
                        out=tmp_path / "bad", verbose=0, data=shared_data / "movie_review_polarity")
+
+
+def test_settings_left_none_come_from_the_data_set_preset():
+    from rnnlab.experiments.runner import resolve_config
+    from rnnlab.experiments.sentiment import PRESETS, resolve_settings
+
+    config = resolve_config("sentiment", {"units": 7})
+    polarity = resolve_settings(config, "polarity")
+    imdb = resolve_settings(config, "imdb")
+    assert polarity["units"] == imdb["units"] == 7
+    assert polarity["maxlen"] == PRESETS["polarity"]["maxlen"]
+    assert imdb["maxlen"] == 200 and imdb["max_words"] == 20000 and imdb["embed_dim"] == 128
+    assert all(v is not None for v in polarity.values() if v is not True)
 
 
 def test_stratified_split_is_balanced_disjoint_and_seeded():
@@ -91,8 +105,19 @@ def test_sentiment_reads_imdb_when_given(tmp_path):
     result = run_experiment("sentiment", {"models": "lstm,bag", "limit": 0, "imdb_val_size": 16},
                             smoke=True, out=tmp_path / "out", verbose=0, data=data)
     assert result.metrics["train_size"] == 64 and result.metrics["test_size"] == 20
-    assert result.metrics["maxlen"] == result.config["imdb_maxlen"]
+    assert result.metrics["maxlen"] == result.config["maxlen"] == 40
     meta = load_model(tmp_path / "out" / "model-lstm.rnnlab").metadata
     assert meta["vocab"][:2] == ["<pad>", "<unk>"] and set(meta["vocab"][2:]) <= {
         f"w{i}" for i in range(1, 60)}
     assert "IMDB" in meta["dataset"]
+
+
+def test_sentiment_resume_reuses_finished_models(tmp_path, shared_data):
+    data = shared_data / "movie_review_polarity"
+    first = run_experiment("sentiment", {"models": "bag"}, smoke=True, out=tmp_path, verbose=0,
+                           data=data)
+    stamp = (tmp_path / "model-bag.rnnlab").stat().st_mtime_ns
+    again = run_experiment("sentiment", {"models": "bag"}, smoke=True, out=tmp_path, verbose=0,
+                           data=data, resume=True)
+    assert (tmp_path / "model-bag.rnnlab").stat().st_mtime_ns == stamp
+    assert again.metrics["test_accuracy_bag"] == first.metrics["test_accuracy_bag"]

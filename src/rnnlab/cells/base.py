@@ -15,8 +15,8 @@ A cell provides:
     ``p_t (N, P)`` and the previous state (a tuple of ``(N, size)`` arrays). ``rec_mask`` is the
     recurrent-dropout mask ``(N, H)`` or None. ``cache`` holds what the backward step needs.
 ``step_backward(dy_t, dstate, cache)``  ``-> (dp_t, dstate_prev)``: gradient of the loss with
-    respect to ``p_t`` and to the previous state, given the gradients with respect to ``y_t`` and the
-    new state. It must be linear in ``(dy_t, dstate)`` and must not touch ``self.grads``.
+    respect to ``p_t`` and to the previous state, given the gradients with respect to ``y_t`` and
+    the new state. It must be linear in ``(dy_t, dstate)`` and must not touch ``self.grads``.
 ``params_backward(x, dP, caches)``  ``-> dX``: add every parameter gradient into ``self.grads``
     from the stacked step gradients ``dP (N, T, P)`` and the per-step caches (in time order), and
     return ``dX (N, T, D)``. Doing this once per sequence turns T small products into one large one.
@@ -168,7 +168,8 @@ class GatedCell(Cell):
 
     def get_keras_weights(self) -> list[Array]:
         """[kernel (D, G·H), recurrent_kernel (H, G·H), bias] in Keras gate order."""
-        out = [self._to_keras(self.params["weight_ih"].T), self._to_keras(self.params["weight_hh"].T)]
+        out = [self._to_keras(self.params["weight_ih"].T),
+               self._to_keras(self.params["weight_hh"].T)]
         if self.use_bias:
             if self.recurrent_bias:
                 out.append(np.stack([self._to_keras(self.params["bias_ih"]),
@@ -200,7 +201,7 @@ class GatedCell(Cell):
             else:
                 self.params["bias_ih"][...] = self._to_torch(bias)
 
-    # -- shared sequence-level pieces ----------------------------------------------------------------
+    # -- shared sequence-level pieces
     def project_inputs(self, x: Array) -> Array:
         """``x (N, T, D) -> x @ weight_ih.T + bias_ih  (N, T, G·H)``, one product for all steps."""
         p = (x.reshape(-1, x.shape[-1]) @ self.params["weight_ih"].T).reshape(x.shape[:-1] + (-1,))

@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from .._registry import register
 from .base import Array, GatedCell, State, stack_cached
 

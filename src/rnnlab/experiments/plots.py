@@ -35,6 +35,7 @@ def curves(history: dict[str, list[float]], title: str, keys: list[str] | None =
         ax.legend()
         ax.grid(alpha=0.3)
     fig.suptitle(title)
+    fig.tight_layout()
     return fig
 
 

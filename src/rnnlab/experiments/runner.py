@@ -60,6 +60,7 @@ def run_experiment(name: str, overrides: dict[str, Any] | None = None,
     start = time.perf_counter()
     metrics = exp.run(ctx)
     seconds = time.perf_counter() - start
-    metrics = {k: (float(v) if isinstance(v, (int, float)) else v) for k, v in metrics.items()}
+    metrics = {k: (v if isinstance(v, (int, str)) and not isinstance(v, bool) else float(v))
+               for k, v in metrics.items()}
     write_json_atomic(out_dir / "metrics.json", metrics)
     return Result(name, out_dir, config, metrics, ctx.plots, ctx.notes, seconds)

@@ -21,6 +21,29 @@ The vocabulary is built from the training reviews only (``max_words`` entries, `
 ``truncating``, default ``"pre"``: long reviews keep their *last* ``maxlen`` tokens, where
 reviewers usually sum up, and padding goes in front; ``mask_zero`` makes the padding
 invisible to every model).
+
+Polarity settings (``PRESETS["polarity"]``, chosen on the 200 validation reviews only; the test
+reviews were not looked at while choosing). With 1,600 long reviews every recurrent model
+memorises the training set in 3-5 epochs (train accuracy ~99%, validation ~75-80%, while the
+bag of embeddings reaches ~86%); what closed most of the gap was regularisation of the input,
+not a bigger model:
+
+- ``crop`` 100: each epoch trains on one random 100-token window of every review
+  (:class:`RandomCrops`, a different window every epoch; evaluation still reads the last
+  ``maxlen`` = 400 tokens). Same pipeline for every model, the baseline included;
+- a small embedding (16) and vocabulary (10,000), ``Dropout(0.5)`` on the embeddings;
+- ``LSTM(32)`` (64 units, 32/64-dimensional embeddings and mean-pooled LSTM states were no
+  better on validation; initialising the recurrent models with the trained baseline's
+  embeddings, ``embed_init="bag"``, made them overfit sooner);
+- ``EarlyStopping`` on the validation loss with patience 15 (200 reviews make validation
+  accuracy jumpy), at most 150 epochs; baseline learning rate 3e-3.
+
+Measured with these settings (split_seed 0): test accuracy bag 0.84, LSTM 0.79, GRU 0.79,
+BiLSTM 0.795, SimpleRNN 0.79 (about 3 minutes on one CPU core). Over split seeds 0-4 (5 x 200
+test reviews) the LSTM averages 0.827 and the baseline 0.854: on 1,600 reviews the order of the
+words does not pay for the extra parameters (as the Keras imdb_lstm example notes, such a set
+is too small for an LSTM to beat simpler bag-of-words methods). Pre-trained word vectors or
+more data (IMDB: ``--data`` with ``imdb.npz``) are what the recurrent models need.
 """
 
 from __future__ import annotations
@@ -33,13 +56,26 @@ from typing import Any
 import numpy as np
 
 from .base import Experiment, register_experiment
-from .context import RunContext, write_json_atomic
+from .context import RunContext, _epochs_done, write_json_atomic
 from .mnist_rows import read_history_csv
 
 NAME = "sentiment"
 DATA = "movie_review_polarity"
 MODELS = ("simple_rnn", "lstm", "gru", "bilstm", "bag")
 PAD, UNK = "<pad>", "<unk>"
+
+# Data-set dependent settings (used for every default left as None).
+# polarity: chosen on the validation split (see the module docstring); IMDB: the Keras
+# imdb_lstm example (20,000 words, maxlen 200, Embedding(128), LSTM(128, dropout 0.2,
+# recurrent_dropout 0.2), batch 32, 15 epochs at most).
+PRESETS: dict[str, dict[str, Any]] = {
+    "polarity": {"max_words": 10000, "maxlen": 400, "embed_dim": 16, "units": 32,
+                 "dropout": 0.0, "recurrent_dropout": 0.0, "embed_dropout": 0.5, "crop": 100,
+                 "bag_learning_rate": 3e-3, "epochs": 150, "patience": 15},
+    "imdb": {"max_words": 20000, "maxlen": 200, "embed_dim": 128, "units": 128,
+             "dropout": 0.2, "recurrent_dropout": 0.2, "embed_dropout": 0.0, "crop": 0,
+             "bag_learning_rate": 1e-3, "epochs": 15, "patience": 3},
+}
 
 
 # -- data ----------------------------------------------------------------------------------------
@@ -70,17 +106,17 @@ def stratified_split(labels: np.ndarray, n_val: int, n_test: int, seed: int
         val.append(idx[:nv])
         test.append(idx[nv:nv + nt])
         train.append(idx[nv + nt:])
-    return tuple(rng.permutation(np.concatenate(part)) for part in (train, val, test))  # type: ignore
+    parts = (train, val, test)
+    return tuple(rng.permutation(np.concatenate(p)) for p in parts)  # type: ignore[return-value]
 
 
 def _encode(tokens: list[str], stoi: dict[str, int], unk: int) -> list[int]:
     return [stoi.get(t, unk) for t in tokens]
 
 
-def load_polarity(ctx: RunContext, folder: Path) -> dict[str, Any]:
+def load_polarity(c: dict[str, Any], folder: Path) -> dict[str, Any]:
     from ..data import build_vocab, load_review_polarity
 
-    c = ctx.config
     reviews = load_review_polarity(folder)
     labels = np.asarray(reviews.labels, dtype=np.int64)
     tokens = [text.split() for text in reviews.texts]
@@ -90,7 +126,7 @@ def load_polarity(ctx: RunContext, folder: Path) -> dict[str, Any]:
     vocab = build_vocab((t for i in tr for t in tokens[i]), max_size=c["max_words"],
                         min_count=c["min_count"], unk_token=UNK, specials=(PAD,))
     unk = vocab.stoi[UNK]
-    seqs = [_encode(t, vocab.stoi, unk) for t in tokens]
+    seqs = {int(i): _encode(tokens[i], vocab.stoi, unk) for i in np.concatenate([tr, va, te])}
     return {"dataset": "movie review polarity v2.0 (Pang & Lee 2004)", "vocab": list(vocab.itos),
             "train": ([seqs[i] for i in tr], labels[tr]),
             "val": ([seqs[i] for i in va], labels[va]),
@@ -98,11 +134,10 @@ def load_polarity(ctx: RunContext, folder: Path) -> dict[str, Any]:
             "lengths": [len(tokens[i]) for i in tr]}
 
 
-def load_imdb_reviews(ctx: RunContext, folder: Path) -> dict[str, Any]:
+def load_imdb_reviews(c: dict[str, Any], folder: Path) -> dict[str, Any]:
     """Keras IMDB; the vocabulary is re-ranked by counts in our training part only."""
     from ..data import get_imdb_word_index, load_imdb
 
-    c = ctx.config
     (x_train, y_train), (x_test, y_test) = load_imdb(folder, num_words=None, start_char=None,
                                                      oov_char=None, index_from=3)
     word_index = get_imdb_word_index(folder)
@@ -131,6 +166,54 @@ def load_imdb_reviews(ctx: RunContext, folder: Path) -> dict[str, Any]:
             "test": (enc(x_test), y_test), "lengths": [len(x_train[i]) for i in tr]}
 
 
+class RandomCrops:
+    """Training batches of random ``length``-token windows of each review, new every epoch.
+
+    A Keras-``Sequence``-like object (``__len__``, ``__getitem__``, ``on_epoch_end``) for
+    ``fit``: each epoch draws, for every training review longer than ``length``, one window at
+    a uniformly random offset (shorter reviews are used whole), shuffles the reviews and pads
+    the batches with ``pad_sequences``. Draws come from ``(seed, epoch)``, so a resumed run
+    sees the same windows as an uninterrupted one. A regulariser for long documents and small
+    data: the models see ~2 different views of each review per pass instead of memorising
+    one fixed 400-token window.
+    """
+
+    def __init__(self, seqs: list[list[int]], labels: np.ndarray, length: int,
+                 batch_size: int, seed: int, padding: str = "pre", epoch: int = 0) -> None:
+        self.seqs, self.labels = seqs, np.asarray(labels, dtype=np.float32)
+        self.length, self.batch_size, self.seed = int(length), int(batch_size), int(seed)
+        self.padding = padding
+        self.epoch = int(epoch)
+        self._cache: tuple[int, np.ndarray, np.ndarray] | None = None
+
+    def __len__(self) -> int:
+        return -(-len(self.seqs) // self.batch_size)
+
+    def _epoch_data(self) -> tuple[np.ndarray, np.ndarray]:
+        from ..utils import pad_sequences
+
+        if self._cache is None or self._cache[0] != self.epoch:
+            rng = np.random.default_rng([self.seed, 7, self.epoch])
+            crops = []
+            for s in self.seqs:
+                start = int(rng.integers(0, len(s) - self.length + 1)) if (
+                    len(s) > self.length) else 0
+                crops.append(s[start:start + self.length])
+            order = rng.permutation(len(crops))
+            x = pad_sequences([crops[i] for i in order], maxlen=self.length,
+                              padding=self.padding).astype(np.int64)
+            self._cache = (self.epoch, x, self.labels[order])
+        return self._cache[1], self._cache[2]
+
+    def __getitem__(self, step: int) -> tuple[np.ndarray, np.ndarray]:
+        x, y = self._epoch_data()
+        lo = step * self.batch_size
+        return x[lo:lo + self.batch_size], y[lo:lo + self.batch_size]
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+
+
 # -- models --------------------------------------------------------------------------------------
 def build_model(kind: str, vocab_size: int, c: dict[str, Any],
                 embeddings: np.ndarray | None = None) -> Any:
@@ -148,7 +231,8 @@ def build_model(kind: str, vocab_size: int, c: dict[str, Any],
     from ..models import Sequential
     from ..optimizers import Adam
 
-    init = {} if embeddings is None else {"weights": [embeddings]}
+    init: dict[str, Any] = {} if embeddings is None else {
+        "weights": [embeddings], "trainable": not c["freeze_embeddings"]}
     layers: list[Any] = [Embedding(vocab_size, c["embed_dim"], mask_zero=True, **init)]
     if c["embed_dropout"] > 0:
         layers.append(Dropout(c["embed_dropout"]))
@@ -183,6 +267,18 @@ def build_model(kind: str, vocab_size: int, c: dict[str, Any],
         learning_rate=lr)
     model.compile(optimizer=opt, loss="binary_crossentropy", metrics=["accuracy"])
     return model
+
+
+def resolve_settings(config: dict[str, Any], dataset: str) -> dict[str, Any]:
+    """``config`` with every setting left None taken from ``PRESETS[dataset]``."""
+    preset = PRESETS[dataset]
+    return {k: preset[k] if v is None and k in preset else v for k, v in config.items()}
+
+
+def _record_settings(path: Path, resolved: dict[str, Any]) -> None:
+    """Add the data-set dependent settings used to ``config.json`` (key ``resolved``)."""
+    config = json.loads(path.read_text()) if path.exists() else {}
+    write_json_atomic(path, {**config, "resolved": resolved})
 
 
 def _parse_models(spec: str) -> list[str]:
@@ -224,17 +320,18 @@ def _bar_chart(results: dict[str, dict[str, float]], title: str) -> Any:
 
 def run(ctx: RunContext) -> dict[str, Any]:
     from .. import random as rnd
-    from ..callbacks import EarlyStopping
+    from ..callbacks import EarlyStopping, ReduceLROnPlateau
     from ..saving import load_model
     from ..utils import pad_sequences
     from . import plots
 
-    c = ctx.config
-    names = _parse_models(c["models"])
+    names = _parse_models(ctx.config["models"])
     folder = _data_dir(ctx)
     imdb = (folder / "imdb.npz").is_file() if folder.is_dir() else folder.name == "imdb.npz"
-    data = load_imdb_reviews(ctx, folder) if imdb else load_polarity(ctx, folder)
-    maxlen = c["maxlen"] or (c["imdb_maxlen"] if imdb else c["polarity_maxlen"])
+    c = resolve_settings(ctx.config, "imdb" if imdb else "polarity")
+    _record_settings(ctx.out / "config.json", {k: c[k] for k in PRESETS["polarity"]})
+    data = load_imdb_reviews(c, folder) if imdb else load_polarity(c, folder)
+    maxlen = c["maxlen"]
     vocab = data["vocab"]
 
     def pad(seqs: list[list[int]]) -> np.ndarray:
@@ -270,9 +367,20 @@ def run(ctx: RunContext) -> dict[str, Any]:
         model.metadata = {**meta_base, "model": name}
         stopper = EarlyStopping(monitor=c["monitor"], patience=c["patience"],
                                 restore_best_weights=True)
+        callbacks: list[Any] = [stopper]
+        if c["reduce_lr_patience"] > 0:
+            callbacks.append(ReduceLROnPlateau(monitor="val_loss", factor=0.5, min_lr=1e-5,
+                                               patience=c["reduce_lr_patience"]))
+        if c["crop"]:
+            first = _epochs_done(ctx.out / f"history-{name}.csv") if ctx.resume else 0
+            train: dict[str, Any] = {"x": RandomCrops(
+                data["train"][0], y_tr, c["crop"], c["batch_size"], ctx.seed, c["padding"],
+                epoch=first)}
+        else:
+            train = {"x": x_tr, "y": y_tr, "batch_size": c["batch_size"]}
         start = time.perf_counter()
-        ctx.fit(model, x_tr, y_tr, label=name, batch_size=c["batch_size"], epochs=c["epochs"],
-                validation_data=(x_va, y_va), callbacks=[stopper])
+        ctx.fit(model, label=name, epochs=c["epochs"], validation_data=(x_va, y_va),
+                validation_batch_size=c["batch_size"], callbacks=callbacks, **train)
         seconds = time.perf_counter() - start
         history = read_history_csv(ctx.out / f"history-{name}.csv")
         val_loss, val_acc = model.evaluate(x_va, y_va, batch_size=c["batch_size"], verbose=0)
@@ -315,20 +423,24 @@ register_experiment(Experiment(
     name=NAME,
     summary="review sentiment: Embedding + SimpleRNN / LSTM / GRU / BiLSTM vs a "
             "bag-of-embeddings baseline (polarity v2.0, or IMDB with --data)",
-    defaults={"models": ",".join(MODELS), "max_words": 20000, "min_count": 1,
-              "maxlen": 0, "polarity_maxlen": 400, "imdb_maxlen": 200, "padding": "pre",
-              "truncating": "pre", "embed_dim": 64, "units": 32, "dropout": 0.0,
-              "recurrent_dropout": 0.0, "embed_dropout": 0.0, "dense_dropout": 0.0,
-              "pooling": "last", "embed_init": "random", "learning_rate": 1e-3, "bag_learning_rate": 1e-3,
-              "clipnorm": 5.0, "batch_size": 32, "epochs": 15, "patience": 3,
-              "monitor": "val_accuracy", "val_size": 200, "test_size": 200,
-              "imdb_val_size": 2500, "split_seed": 0, "limit": 0, "seed": 0},
-    smoke={"max_words": 2000, "polarity_maxlen": 40, "imdb_maxlen": 40, "embed_dim": 8,
-           "units": 4, "epochs": 2, "patience": 5, "limit": 64, "batch_size": 16,
-           "learning_rate": 1e-2, "bag_learning_rate": 1e-2},
+    # settings left None come from PRESETS for the data set found (polarity or IMDB)
+    defaults={"models": ",".join(MODELS), "max_words": None, "min_count": 1, "maxlen": None,
+              "padding": "pre", "truncating": "pre", "embed_dim": None, "units": None,
+              "dropout": None, "recurrent_dropout": None, "embed_dropout": None,
+              "dense_dropout": 0.0, "pooling": "last", "embed_init": "random",
+              "freeze_embeddings": False, "learning_rate": 1e-3, "bag_learning_rate": None,
+              "crop": None, "reduce_lr_patience": 0, "clipnorm": 5.0, "batch_size": 32,
+              "epochs": None, "patience": None, "monitor": "val_loss", "val_size": 200,
+              "test_size": 200, "imdb_val_size": 2500, "split_seed": 0, "limit": 0,
+              "seed": 0},
+    smoke={"max_words": 2000, "maxlen": 40, "embed_dim": 8, "units": 4, "dropout": 0.0,
+           "recurrent_dropout": 0.0, "embed_dropout": 0.0, "crop": 20, "epochs": 2,
+           "patience": 5, "limit": 64, "batch_size": 16, "learning_rate": 1e-2,
+           "bag_learning_rate": 1e-2},
     run=run,
     data=DATA,
     target="LSTM test accuracy above the bag-of-embeddings baseline's",
     choices={"padding": ("pre", "post"), "truncating": ("pre", "post"),
-             "pooling": ("last", "mean", "max"), "embed_init": ("random", "bag"), "monitor": ("val_accuracy", "val_loss")},
+             "pooling": ("last", "mean", "max"), "embed_init": ("random", "bag"),
+             "monitor": ("val_accuracy", "val_loss")},
 ))

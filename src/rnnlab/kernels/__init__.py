@@ -11,11 +11,15 @@ relative, ``tests/test_fastpath.py``) and only changes how the work is laid out:
                exact, and ``sigmoid(z) = (tanh(z/2) + 1)/2``), derivative factors for all steps
                computed before the backward loop, and one large product per weight gradient.
 ``numba``      when ``numba`` is installed (``pip install rnnlab[fast]``) and NumPy's own BLAS
-               exports CBLAS (NumPy's wheels: ``scipy_openblas``). The element-wise work of each
-               step is fused into compiled kernels (``cache=True``: compiled once per machine),
-               and the whole backward sweep, recurrent products included, runs in one compiled
-               call that calls NumPy's BLAS directly. The transcendental functions of the forward
-               pass stay NumPy's vectorised ``tanh``.
+               exports CBLAS (NumPy's wheels: ``scipy_openblas``). Each sweep (forward or
+               backward, all steps) is one compiled call: the recurrent product calls NumPy's
+               BLAS directly, the element-wise work is fused and vectorised (with a tanh that
+               compiles to SIMD code: 1.3 ulp in float32, 4e-16 in float64). Compiled once per
+               machine (``cache=True``; about 3 s per cell type and dtype, then ~0.15 s to load).
+               With several BLAS threads, the batch rows are split into blocks that run on that
+               many threads, one hand-off per sweep (rows are independent through time), with
+               single-threaded BLAS inside (``_pool``); the whole-sequence products (input
+               projection, weight gradients, input gradient) are split the same way.
 ``reference``  the readable loop over ``cell.step`` / ``cell.step_backward``.
 
 Selection: ``RNNLAB_ENGINE`` = ``auto`` (default: numba if usable, else numpy), ``numba``,

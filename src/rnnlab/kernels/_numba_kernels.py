@@ -1,22 +1,28 @@
-"""The numba engine: fused element-wise step kernels and whole-sequence backward sweeps.
+"""The numba engine: whole-sequence forward and backward sweeps, one compiled call each.
 
 Importing this module imports numba and binds NumPy's CBLAS (``_blas``); any failure makes the
 engine unavailable (``rnnlab.kernels.numba_status``). Kernels are compiled with ``cache=True``
-(once per machine, then loaded from ``__pycache__``) for float32 and float64 arrays.
+(once per machine, then loaded from ``__pycache__``) for float32 and float64 arrays, with
+``error_model="numpy"`` (IEEE division, so loops vectorise) and ``nogil=True`` (row blocks of a
+batch run concurrently, ``_pool``); each kernel works on the batch rows ``r0:r1``.
 
-Buffers (see ``rnnlab.kernels.driver``): ``P (T, N, G)`` projected inputs, turned in place into
-pre-activations and then activated gates; ``S (T+1, N, H)`` hidden states and ``C (T+1, N, H)``
-LSTM cells indexed so that step ``t`` reads index ``t`` and writes ``t+1`` (``t+1`` and ``t``
-when running backwards); ``TC (T, N, H)`` tanh of the cell; ``HN (T, N, H)`` the GRU's
-``h W_hn^T + b_hn``; ``Y (T, N, H)`` outputs (only with a sequence mask); ``M (T, N)`` the mask;
-``RM (N, H)`` the recurrent-dropout mask. Sigmoid gates arrive as ``tanh(z/2)`` (their weight
-rows are pre-scaled by 1/2) and are finished as ``(t + 1) * 0.5``, the reference's own formula.
+Buffers (see ``rnnlab.kernels.driver``): ``P (T, N, G)`` projected inputs ``x W_ih^T + b_ih``,
+turned in place into pre-activations and then activated gates; ``S (T+1, N, H)`` hidden states
+and ``C (T+1, N, H)`` LSTM cells indexed so that step ``t`` reads index ``t`` and writes ``t+1``
+(``t+1`` and ``t`` when running backwards); ``TC (T, N, H)`` tanh of the cell; ``HN (T, N, H)``
+the GRU's ``h W_hn^T + b_hn``; ``Y (T, N, H)`` outputs (only with a sequence mask); ``M (T, N)``
+the mask; ``RM (N, H)`` the recurrent-dropout mask.
 
-Every expression below follows the reference cells' order of operations (``rnnlab.cells``), so
-results agree with the reference to rounding (bit for bit in most places).
+Every expression follows the reference cells' order of operations (``rnnlab.cells``): sigmoid is
+``(tanh(z * 0.5) + 1) * 0.5`` as in ``rnnlab.activations``, ``b_hh`` is added after the
+recurrent product, ``c = f * c_prev + i * g`` and so on, so results agree with the reference to
+rounding (tests/test_fastpath.py: 1e-12 relative in float64).
 """
 
 from __future__ import annotations
+
+import ctypes
+import math
 
 import llvmlite.binding as _llvm
 import numba
@@ -24,7 +30,7 @@ import numpy as np
 from numba import njit, types
 from numba.extending import overload
 
-from . import _blas
+from . import _blas, _pool
 
 _LIB = _blas.find_gemm_library()
 _llvm.load_library_permanently(_LIB)
@@ -72,38 +78,37 @@ def _mm_overload(a, b, c, beta):
 
 
 # -- shared pieces -------------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def project(P, scale, bias):
-    """``P = P * scale + bias`` (scale 1/2 on sigmoid-gate columns, 1 elsewhere)."""
-    T, N, G = P.shape
-    for t in range(T):
-        for n in range(N):
-            row = P[t, n]
-            for g in range(G):
-                row[g] = row[g] * scale[g] + bias[g]
+    """``P = P * scale + bias`` on the rows of ``P (rows, G)``."""
+    R, G = P.shape
+    for r in range(R):
+        row = P[r]
+        for g in range(G):
+            row[g] = row[g] * scale[g] + bias[g]
 
 
-@njit(cache=True)
-def _recurrent_operand(S, ip, RM, HM, has_rm):
-    """``S[ip] * RM`` (into HM) with recurrent dropout, else ``S[ip]``."""
+@njit(cache=True, error_model="numpy", nogil=True)
+def _recurrent_operand(S, ip, RM, HM, has_rm, r0, r1):
+    """Rows ``r0:r1`` of ``S[ip] * RM`` (into HM) with recurrent dropout, else of ``S[ip]``."""
     if not has_rm:
-        return S[ip]
-    N, H = HM.shape
-    for n in range(N):
+        return S[ip, r0:r1]
+    H = HM.shape[1]
+    for n in range(r0, r1):
         for j in range(H):
             HM[n, j] = S[ip, n, j] * RM[n, j]
-    return HM
+    return HM[r0:r1]
 
 
-@njit(cache=True)
-def _finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out):
+@njit(cache=True, error_model="numpy", nogil=True)
+def _finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1):
     """With a sequence mask: masked rows carry the state and repeat (or zero) the output;
     the other rows output the new state."""
     if not has_mask:
         return
-    N, H = S.shape[1], S.shape[2]
+    H = S.shape[2]
     zero = S.dtype.type(0.0)
-    for n in range(N):
+    for n in range(r0, r1):
         if M[t, n]:
             for j in range(H):
                 Y[t, n, j] = S[io, n, j]
@@ -116,107 +121,190 @@ def _finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out):
                     Y[t, n, j] = Y[t_prev, n, j]
 
 
-# -- SimpleRNN -----------------------------------------------------------------------------------
-@njit(cache=True)
-def simple_pre(P, S, Y, W2T, RM, HM, M, tf, ipf, iof, tpf, t, ip, has_rm, has_mask, zero_out):
-    """Finish step ``tf`` (masks), then ``P[t] += h W_hh^T`` for step ``t`` (if ``t >= 0``)."""
-    if tf >= 0:
-        _finish_masked(S, Y, M, tf, ipf, iof, tpf, has_mask, zero_out)
-    if t >= 0:
-        _mm(_recurrent_operand(S, ip, RM, HM, has_rm), W2T, P[t], 1.0)
+# -- a tanh that vectorises -----------------------------------------------------------------------
+def vtanh(x):  # pragma: no cover - replaced by the overload inside kernels
+    """tanh without library calls, so that loops using it vectorise (SIMD)."""
+    raise NotImplementedError
 
 
-# -- LSTM ----------------------------------------------------------------------------------------
-@njit(cache=True)
-def lstm_pre(P, S, C, TC, Y, W2T, RM, HM, M, tf, ipf, iof, tpf, t, ip, has_rm, has_mask,
-             zero_out):
-    """Finish step ``tf`` (``h = o * tanh(c)``, masks), then ``P[t] += h W_hh^T`` (scaled)."""
-    if tf >= 0:
-        N, G = P.shape[1], P.shape[2]
-        H = G // 4
-        for n in range(N):
-            if has_mask and not M[tf, n]:
-                for j in range(H):
-                    C[iof, n, j] = C[ipf, n, j]
-                continue
+@overload(vtanh)
+def _vtanh_overload(x):
+    """Cephes' tanh: for |x| < 0.625 an odd polynomial (float32) or rational function (float64)
+    in x; else ``1 - 2 / (exp(2|x|) + 1)`` with exp by Cody-Waite reduction, a Taylor polynomial
+    and an exact power of two built from an integer shift. Max error against the correctly
+    rounded tanh: 1.3 ulp in float32 (NumPy's own: 1.4 ulp), 4e-16 relative in float64
+    (tests/test_fastpath.py checks both)."""
+    if x == types.float32:
+        f = np.float32
+        s5, s4, s3, s2, s1 = (f(-5.70498872745e-3), f(2.06390887954e-2), f(-5.37397155531e-2),
+                              f(1.33314422036e-1), f(-3.33332819422e-1))
+        e7, e6, e5, e4, e3, e2 = (f(1.0 / math.factorial(k)) for k in range(7, 1, -1))
+        lim, cut, two, one, half = f(9.5), f(0.625), f(2.0), f(1.0), f(0.5)
+        log2e, ln2_hi, ln2_lo = f(1.4426950408889634), f(0.693359375), f(-2.12194440e-4)
+
+        def tanh32(x):
+            ax = abs(x)
+            z = x * x
+            small = ((((s5 * z + s4) * z + s3) * z + s2) * z + s1) * z * x + x
+            y = two * min(ax, lim)
+            k = np.int32(y * log2e + half)
+            kf = f(k)
+            r = (y - kf * ln2_hi) - kf * ln2_lo
+            p = ((((((e7 * r + e6) * r + e5) * r + e4) * r + e3) * r + e2) * r + one) * r + one
+            big = one - two / (p * f(np.int32(1) << k) + one)
+            big = -big if x < 0 else big
+            res = small if ax < cut else big
+            return x if (x != x or x == 0) else res  # NaN, and tanh(-0) = -0
+        return tanh32
+    if x == types.float64:
+        p0, p1, p2 = (-9.64399179425052238628e-1, -9.92877231001918586564e1,
+                      -1.61468768441708447952e3)
+        q0, q1, q2 = (1.12811678491632931402e2, 2.23548839060100448583e3,
+                      4.84406305325125486048e3)
+        c = [1.0 / math.factorial(k) for k in range(14)]
+        c13, c12, c11, c10, c9, c8, c7, c6, c5, c4, c3, c2 = c[13:1:-1]
+        log2e, ln2_hi, ln2_lo = (1.4426950408889634, 6.93147180369123816490e-01,
+                                 1.90821492927058770002e-10)
+
+        def tanh64(x):
+            ax = abs(x)
+            z = x * x
+            small = x + x * (z * ((p0 * z + p1) * z + p2) / (((z + q0) * z + q1) * z + q2))
+            y = 2.0 * min(ax, 19.5)
+            k = np.int64(y * log2e + 0.5)
+            kf = np.float64(k)
+            r = (y - kf * ln2_hi) - kf * ln2_lo
+            p = ((((((((((((c13 * r + c12) * r + c11) * r + c10) * r + c9) * r + c8) * r + c7)
+                       * r + c6) * r + c5) * r + c4) * r + c3) * r + c2) * r + 1.0) * r + 1.0
+            big = 1.0 - 2.0 / (p * np.float64(np.int64(1) << k) + 1.0)
+            big = -big if x < 0 else big
+            res = small if ax < 0.625 else big
+            return x if (x != x or x == 0) else res  # NaN, and tanh(-0) = -0
+        return tanh64
+    return None
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def tanh_array(x, out):
+    """``out = vtanh(x)`` element-wise (for tests)."""
+    xf = x.ravel()
+    of = out.ravel()
+    for i in range(xf.size):
+        of[i] = vtanh(xf[i])
+
+
+# -- forward sweeps (whole sequence, one call) ----------------------------------------------------
+# Loops run along one batch row at a time over a whole gate row (G = gates·H contiguous values),
+# with per-column constants instead of per-gate branches, so that they vectorise; the sigmoid gate
+# columns use ``tanh(z * 0.5) * 0.5 + 0.5``, bit for bit the reference's
+# ``(tanh(z * 0.5) + 1) * 0.5`` (halving is exact), and the tanh columns ``tanh(z * 1) * 1 + 0``.
+@njit(cache=True, error_model="numpy", nogil=True)
+def simple_forward(P, S, Y, W2T, bhh, RM, HM, M, reverse, has_rm, has_mask, zero_out, act,
+                   r0, r1):
+    """``h_t = act(p_t + h_{t-1} W_hh^T + b_hh)`` for every step (act: 0 tanh, 1 relu,
+    2 linear); ``P[t]`` keeps the pre-activation, ``S`` the states."""
+    T, N, H = P.shape
+    zero = P.dtype.type(0.0)
+    t_prev = -1
+    for i in range(T):
+        t = T - 1 - i if reverse else i
+        ip = t + 1 if reverse else t
+        io = t if reverse else t + 1
+        a = P[t]
+        _mm(_recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), W2T, a[r0:r1], 1.0)
+        for n in range(r0, r1):
+            an = a[n]
+            hn = S[io, n]
             for j in range(H):
-                S[iof, n, j] = P[tf, n, 3 * H + j] * TC[tf, n, j]
-        _finish_masked(S, Y, M, tf, ipf, iof, tpf, has_mask, zero_out)
-    if t >= 0:
-        _mm(_recurrent_operand(S, ip, RM, HM, has_rm), W2T, P[t], 1.0)
-
-
-@njit(cache=True)
-def lstm_mid(P, C, t, ip, io):
-    """Gates from ``tanh`` of the (half-scaled) pre-activations; ``c = f*c_prev + i*g``."""
-    N, G = P.shape[1], P.shape[2]
-    H = G // 4
-    one = P.dtype.type(1.0)
-    half = P.dtype.type(0.5)
-    for n in range(N):
-        a = P[t, n]
-        for j in range(H):
-            i = (a[j] + one) * half
-            f = (a[H + j] + one) * half
-            o = (a[3 * H + j] + one) * half
-            a[j] = i
-            a[H + j] = f
-            a[3 * H + j] = o
-            C[io, n, j] = f * C[ip, n, j] + i * a[2 * H + j]
-
-
-# -- GRU (reset_after) ---------------------------------------------------------------------------
-@njit(cache=True)
-def gru_pre(P, S, HN, Y, W2T, bhn, HP, RM, HM, M, tf, ipf, iof, tpf, t, ip, has_rm, has_mask,
-            zero_out, has_bhn):
-    """Finish step ``tf`` (``h = n + z (h_prev - n)``, masks), then for step ``t``:
-    ``hp = h W_hh^T``, ``P[t, :, :2H] += hp[:, :2H]`` (scaled), ``HN[t] = hp[:, 2H:] + b_hn``."""
-    N, G = P.shape[1], P.shape[2]
-    H = G // 3
-    if tf >= 0:
-        for n in range(N):
-            if has_mask and not M[tf, n]:
-                continue
-            for j in range(H):
-                nn = P[tf, n, 2 * H + j]
-                S[iof, n, j] = nn + P[tf, n, H + j] * (S[ipf, n, j] - nn)
-        _finish_masked(S, Y, M, tf, ipf, iof, tpf, has_mask, zero_out)
-    if t >= 0:
-        _mm(_recurrent_operand(S, ip, RM, HM, has_rm), W2T, HP, 0.0)
-        for n in range(N):
-            a = P[t, n]
-            hp = HP[n]
-            for k in range(2 * H):
-                a[k] = a[k] + hp[k]
-            if has_bhn:
+                an[j] = an[j] + bhh[j]
+            if act == 0:
                 for j in range(H):
-                    HN[t, n, j] = hp[2 * H + j] + bhn[j]
+                    hn[j] = vtanh(an[j])
+            elif act == 1:
+                for j in range(H):
+                    v = an[j]
+                    hn[j] = v if (v > zero or v != v) else zero
             else:
                 for j in range(H):
-                    HN[t, n, j] = hp[2 * H + j]
+                    hn[j] = an[j]
+        _finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
+        t_prev = t
 
 
-@njit(cache=True)
-def gru_mid(P, HN, t):
-    """``r, z`` from ``tanh`` of the half-scaled pre-activations; ``P[t, :, 2H:] = p_n + r*hn``
-    (the candidate's pre-activation)."""
-    N, G = P.shape[1], P.shape[2]
+@njit(cache=True, error_model="numpy", nogil=True)
+def lstm_forward(P, S, C, TC, Y, W2T, bhh, sc, sh, RM, HM, M, reverse, has_rm, has_mask,
+                 zero_out, r0, r1):
+    """LSTM over all steps: ``P[t]`` becomes the activated gates (i, f, g, o), ``C``/``TC`` the
+    cells and their tanh, ``S`` the hidden states. ``sc``/``sh``: per-column scale and shift
+    (0.5/0.5 on sigmoid columns, 1/0 on the tanh column block)."""
+    T, N, G = P.shape
+    H = G // 4
+    t_prev = -1
+    for i in range(T):
+        t = T - 1 - i if reverse else i
+        ip = t + 1 if reverse else t
+        io = t if reverse else t + 1
+        a = P[t]
+        _mm(_recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), W2T, a[r0:r1], 1.0)
+        for n in range(r0, r1):
+            an = a[n]
+            for k in range(G):
+                an[k] = vtanh((an[k] + bhh[k]) * sc[k]) * sc[k] + sh[k]
+            cp = C[ip, n]
+            cn = C[io, n]
+            tcn = TC[t, n]
+            hn = S[io, n]
+            for j in range(H):
+                c = an[H + j] * cp[j] + an[j] * an[2 * H + j]
+                tc = vtanh(c)
+                cn[j] = c
+                tcn[j] = tc
+                hn[j] = an[3 * H + j] * tc
+            if has_mask and not M[t, n]:
+                for j in range(H):
+                    cn[j] = cp[j]
+        _finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
+        t_prev = t
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def gru_forward(P, S, HN, Y, W2T, bhh, HP, RM, HM, M, reverse, has_rm, has_mask, zero_out,
+                r0, r1):
+    """GRU (reset_after) over all steps: ``P[t]`` becomes (r, z, n), ``HN[t]`` keeps
+    ``h W_hn^T + b_hn``, ``S`` the states."""
+    T, N, G = P.shape
     H = G // 3
-    one = P.dtype.type(1.0)
     half = P.dtype.type(0.5)
-    for n in range(N):
-        a = P[t, n]
-        for j in range(H):
-            r = (a[j] + one) * half
-            a[j] = r
-            a[H + j] = (a[H + j] + one) * half
-            a[2 * H + j] = a[2 * H + j] + r * HN[t, n, j]
+    t_prev = -1
+    for i in range(T):
+        t = T - 1 - i if reverse else i
+        ip = t + 1 if reverse else t
+        io = t if reverse else t + 1
+        _mm(_recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), W2T, HP[r0:r1], 0.0)
+        for n in range(r0, r1):
+            an = P[t, n]
+            hp = HP[n]
+            for k in range(G):
+                hp[k] = hp[k] + bhh[k]
+            for k in range(2 * H):
+                an[k] = vtanh((an[k] + hp[k]) * half) * half + half
+            hnn = HN[t, n]
+            hprev = S[ip, n]
+            hout = S[io, n]
+            for j in range(H):
+                hn = hp[2 * H + j]
+                nn = vtanh(an[2 * H + j] + an[j] * hn)
+                an[2 * H + j] = nn
+                hnn[j] = hn
+                hout[j] = nn + an[H + j] * (hprev[j] - nn)
+        _finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
+        t_prev = t
 
 
 # -- backward sweeps -----------------------------------------------------------------------------
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def simple_backward(S, W, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, dhi, reverse,
-                    has_rm, has_mask, zero_out, acc, act):
+                    has_rm, has_mask, zero_out, acc, act, r0, r1):
     """BPTT over processing positions ``hi-1 … lo`` (activation codes: 0 tanh, 1 relu,
     2 linear). ``dZ[t]`` receives (or, with ``acc``, accumulates) the pre-activation gradient;
     ``dh`` holds the state gradient, updated in place."""
@@ -229,7 +317,7 @@ def simple_backward(S, W, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, dhi, 
         io = t if reverse else t + 1
         has_dy = dlo <= i < dhi
         dz = DZS if acc else dZ[t]
-        for n in range(N):
+        for n in range(r0, r1):
             if has_mask and not M[t, n]:
                 for j in range(H):
                     dz[n, j] = zero
@@ -252,22 +340,22 @@ def simple_backward(S, W, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, dhi, 
                     dz[n, j] = x * (one if h > zero else zero)
                 else:
                     dz[n, j] = x * one
-        _mm(dz, W, DH, 0.0)
-        for n in range(N):
+        _mm(dz[r0:r1], W, DH[r0:r1], 0.0)
+        for n in range(r0, r1):
             if has_mask and not M[t, n]:
                 continue
             for j in range(H):
                 dh[n, j] = DH[n, j] * RM[n, j] if has_rm else DH[n, j]
         if acc:
             d = dZ[t]
-            for n in range(N):
+            for n in range(r0, r1):
                 for j in range(H):
                     d[n, j] += DZS[n, j]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def lstm_backward(P, C, TC, W, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, hi, dlo, dhi,
-                  reverse, has_rm, has_mask, zero_out, acc):
+                  reverse, has_rm, has_mask, zero_out, acc, r0, r1):
     """LSTM BPTT over processing positions ``hi-1 … lo``; ``dh``, ``dc`` updated in place."""
     T, N, G = P.shape
     H = G // 4
@@ -278,7 +366,7 @@ def lstm_backward(P, C, TC, W, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, hi, d
         ip = t + 1 if reverse else t
         has_dy = dlo <= i < dhi
         dz = DZS if acc else dZ[t]
-        for n in range(N):
+        for n in range(r0, r1):
             if has_mask and not M[t, n]:
                 for k in range(G):
                     dz[n, k] = zero
@@ -307,22 +395,22 @@ def lstm_backward(P, C, TC, W, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, hi, d
                 dz[n, 2 * H + j] = dcc * ig * (one - gg * gg)
                 dz[n, 3 * H + j] = dhh * tc * (og * (one - og))
                 dc[n, j] = dcc * fg
-        _mm(dz, W, DH, 0.0)
-        for n in range(N):
+        _mm(dz[r0:r1], W, DH[r0:r1], 0.0)
+        for n in range(r0, r1):
             if has_mask and not M[t, n]:
                 continue
             for j in range(H):
                 dh[n, j] = DH[n, j] * RM[n, j] if has_rm else DH[n, j]
         if acc:
             d = dZ[t]
-            for n in range(N):
+            for n in range(r0, r1):
                 for k in range(G):
                     d[n, k] += DZS[n, k]
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", nogil=True)
 def gru_backward(P, S, HN, W, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, lo, hi, dlo, dhi,
-                 reverse, has_rm, has_mask, zero_out, acc):
+                 reverse, has_rm, has_mask, zero_out, acc, r0, r1):
     """GRU (reset_after) BPTT over processing positions ``hi-1 … lo``; ``dh`` in place."""
     T, N, G = P.shape
     H = G // 3
@@ -333,7 +421,7 @@ def gru_backward(P, S, HN, W, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, lo, h
         ip = t + 1 if reverse else t
         has_dy = dlo <= i < dhi
         dz = DZS if acc else dZ[t]
-        for n in range(N):
+        for n in range(r0, r1):
             if has_mask and not M[t, n]:
                 for k in range(G):
                     dz[n, k] = zero
@@ -365,8 +453,8 @@ def gru_backward(P, S, HN, W, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, lo, h
                 DR[n, H + j] = dpz
                 DR[n, 2 * H + j] = dn * r
                 DHZ[n, j] = dhh * z
-        _mm(DR, W, DH, 0.0)
-        for n in range(N):
+        _mm(DR[r0:r1], W, DH[r0:r1], 0.0)
+        for n in range(r0, r1):
             if has_mask and not M[t, n]:
                 continue
             for j in range(H):
@@ -374,6 +462,93 @@ def gru_backward(P, S, HN, W, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, lo, h
                 dh[n, j] = DHZ[n, j] + dhm
         if acc:
             d = dZ[t]
-            for n in range(N):
+            for n in range(r0, r1):
                 for k in range(G):
                     d[n, k] += DZS[n, k]
+
+
+# -- engine entry points (see rnnlab.kernels.driver) ---------------------------------------------
+PRESCALE = False  # sigmoid gates computed from the raw pre-activations; b_hh added per step
+
+_openblas = ctypes.CDLL(_LIB)
+_get_threads = _openblas.scipy_openblas_get_num_threads64_
+_get_threads.restype = ctypes.c_int
+_get_threads.argtypes = []
+_set_threads = _openblas.scipy_openblas_set_num_threads64_
+_set_threads.restype = None
+_set_threads.argtypes = [ctypes.c_int]
+
+
+def threads() -> int:
+    """Threads for batch-parallel sweeps: NumPy's BLAS thread count."""
+    return max(1, int(_get_threads()))
+
+
+def parallel_rows(rows: int, min_rows: int, fn) -> None:
+    """``fn(r0, r1)`` over row blocks of at least ``min_rows`` rows, on up to ``threads()``
+    threads, always with single-threaded BLAS inside (see ``_pool``): BLAS's own threads never
+    run inside a recurrent layer. ``fn`` must only write its rows."""
+    nt = threads()
+    if nt == 1:
+        fn(0, rows)
+        return
+    blocks = _pool.row_blocks(rows, nt, min_rows)
+    _set_threads(1)  # too small to split: one thread is faster than BLAS's per-call hand-offs
+    try:
+        if len(blocks) == 1:
+            fn(0, rows)
+        else:
+            _pool.POOL.run(lambda i: fn(*blocks[i]), len(blocks), nt)
+    finally:
+        _set_threads(nt)
+
+
+def _run(q, fn) -> None:
+    parallel_rows(q.N, _pool.MIN_ROWS, fn)
+
+
+def forward(q) -> None:
+    """The whole forward sweep of ``q`` (a ``driver.Seq``) in one compiled call per row block."""
+    Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
+    dtype, H, G = q.P.dtype, q.H, q.G
+    bhh = q.bhh if q.bhh.shape[0] == G else np.zeros(G, dtype=dtype)
+    if q.kind == "lstm":
+        sc = np.full(G, 0.5, dtype=dtype)
+        sc[2 * H:3 * H] = 1.0
+        sh = np.full(G, 0.5, dtype=dtype)
+        sh[2 * H:3 * H] = 0.0
+        _run(q, lambda r0, r1: lstm_forward(
+            q.P, q.S, q.C, q.TC, Y, q.W2T, bhh, sc, sh, q.RM, q.HM, q.M, q.reverse, q.has_rm,
+            q.has_mask, q.zero_out, r0, r1))
+    elif q.kind == "gru":
+        _run(q, lambda r0, r1: gru_forward(
+            q.P, q.S, q.HN, Y, q.W2T, bhh, q.HP, q.RM, q.HM, q.M, q.reverse, q.has_rm,
+            q.has_mask, q.zero_out, r0, r1))
+    else:
+        _run(q, lambda r0, r1: simple_forward(
+            q.P, q.S, Y, q.W2T, bhh, q.RM, q.HM, q.M, q.reverse, q.has_rm, q.has_mask,
+            q.zero_out, q.act, r0, r1))
+
+
+def backward(q, W, dY, dZ, ds, lo, hi, dlo, dhi, acc) -> None:
+    """BPTT over processing positions ``hi-1 … lo``, one compiled call per row block; ``ds``
+    (state gradients) updated in place, ``dZ`` written (or accumulated with ``acc``)."""
+    N, H, G = q.N, q.H, q.G
+    dtype = q.P.dtype
+    DZS = np.empty((N, G), dtype=dtype) if acc else np.empty((1, 1), dtype=dtype)
+    carry = np.zeros((N, H), dtype=dtype)
+    DH = np.empty((N, H), dtype=dtype)
+    if q.kind == "lstm":
+        _run(q, lambda r0, r1: lstm_backward(
+            q.P, q.C, q.TC, W, q.RM, q.M, dY, dZ, ds[0], ds[1], DZS, DH, carry, lo, hi, dlo,
+            dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
+    elif q.kind == "gru":
+        DR = np.empty((N, G), dtype=dtype)
+        DHZ = np.empty((N, H), dtype=dtype)
+        _run(q, lambda r0, r1: gru_backward(
+            q.P, q.S, q.HN, W, q.RM, q.M, dY, dZ, ds[0], DZS, DR, DH, DHZ, carry, lo, hi, dlo,
+            dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
+    else:
+        _run(q, lambda r0, r1: simple_backward(
+            q.S, W, q.RM, q.M, dY, dZ, ds[0], DZS, DH, carry, lo, hi, dlo, dhi, q.reverse,
+            q.has_rm, q.has_mask, q.zero_out, acc, q.act, r0, r1))

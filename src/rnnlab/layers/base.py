@@ -72,7 +72,7 @@ class Layer(Module):
         self.built = False
         self.rng_calls = 0
 
-    # -- configuration -------------------------------------------------------------------------------
+    # -- configuration -----------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
         config["name"] = self.name
@@ -81,7 +81,7 @@ class Layer(Module):
             config["seed"] = self.seed_value()  # resolved, so a rebuilt layer draws the same
         return config
 
-    # -- building ------------------------------------------------------------------------------------
+    # -- building ----------------------------------------------------------------------------------
     def build(self, input_shape: Any) -> None:
         self.built = True
 
@@ -105,7 +105,7 @@ class Layer(Module):
         self.rng_calls += 1
         return rnd.generator(self.seed_value(), 1, self.rng_calls)
 
-    # -- engine --------------------------------------------------------------------------------------
+    # -- engine ------------------------------------------------------------------------------------
     def forward(self, inputs: Any, training: bool = False, mask: Any = None) -> tuple[Any, Any]:
         raise NotImplementedError
 
@@ -124,7 +124,7 @@ class Layer(Module):
             return [self.validate_inputs(v) for v in inputs]
         return backend.as_float_array(inputs, self.dtype, f"{self.name} input")
 
-    # -- calling -------------------------------------------------------------------------------------
+    # -- calling -----------------------------------------------------------------------------------
     def __call__(self, inputs: Any, training: bool = False, mask: Any = None, **kwargs: Any) -> Any:
         initial_state = kwargs.pop("initial_state", None)
         if kwargs:
@@ -171,7 +171,7 @@ class Layer(Module):
         node.multi_output = multi
         return node.outputs if multi else node.outputs[0]
 
-    # -- weights -------------------------------------------------------------------------------------
+    # -- weights -----------------------------------------------------------------------------------
     def get_weights(self) -> list[np.ndarray]:
         """Weights in Keras's order and layout (copies)."""
         return [v.copy() for _, v in self.named_params()] + [

@@ -11,6 +11,11 @@ and ``zero_output_for_mask`` (masked steps output zeros instead of the previous 
 Dropout (training only): one input mask ``(N, D)`` and one recurrent mask ``(N, H)`` per sequence
 and cell, reused at every step (Keras). Masks are drawn from the layer's seed and a call counter.
 ``stateful=True`` keeps the final states as the next call's initial states (``reset_states()``).
+
+Engines: stacks of built-in cells run on a fast path (``rnnlab.kernels``: compiled ``numba``
+kernels when available, else ``numpy``) that computes the same numbers as the readable reference
+loop (``rnnlab.layers.sweep`` over ``cell.step``), which runs custom cells, unsupported options
+and ``RNNLAB_ENGINE=reference``. ``layer.last_engine`` names the engine of the last call.
 """
 
 from __future__ import annotations
@@ -19,10 +24,11 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, kernels
 from .._registry import register
 from ..cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
 from ..cells.base import Array
+from ..kernels import driver as fast
 from .base import Layer
 from .sweep import sweep_forward, sweep_gradients
 
@@ -68,6 +74,7 @@ class RNN(Layer):
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.truncate_gradient = int(truncate_gradient)
         self.states: list[Array] | None = None
+        self.last_engine: str | None = None  # "numba", "numpy" or "reference" (last call)
 
     @property
     def cell(self) -> Cell:
@@ -81,7 +88,7 @@ class RNN(Layer):
     def state_sizes(self) -> list[int]:
         return [s for c in self.cells for s in c.state_size]
 
-    # -- building ------------------------------------------------------------------------------------
+    # -- building
     def build(self, input_shape: Any) -> None:
         if isinstance(input_shape, list):
             input_shape = input_shape[0]
@@ -114,7 +121,7 @@ class RNN(Layer):
             return [out] + [None] * len(self.state_sizes)
         return out
 
-    # -- states --------------------------------------------------------------------------------------
+    # -- states
     def reset_states(self, states: Any = None) -> None:
         """Stateful layers: zero the kept states, or set them to ``states`` (a list)."""
         if states is None:
@@ -139,7 +146,7 @@ class RNN(Layer):
             out.append(arr)
         return out
 
-    # -- engine --------------------------------------------------------------------------------------
+    # -- engine
     def validate_x(self, x: Any) -> Array:
         x = np.asarray(x)
         backend.check_rank(x, 3, self.name, "(batch, timesteps, features)")
@@ -192,6 +199,12 @@ class RNN(Layer):
         else:
             flat = [np.zeros((N, s), dtype=self.dtype) for s in self.state_sizes]
         masks = self._dropout_masks(N, training)
+        kinds = [fast.fast_kind(c) for c in self.cells]
+        engine = kernels.engine() if all(kinds) else "reference"
+        self.last_engine = engine
+        if engine != "reference":
+            return self._forward_fast(engine, kinds, x, flat, mask, masks, given or listed,
+                                      listed)
         seq, finals, per_cell = x, [], []
         k = 0
         for c, (in_mask, rec_mask) in zip(self.cells, masks):
@@ -212,7 +225,73 @@ class RNN(Layer):
         cache = (per_cell, mask, (N, T), given or listed, listed)
         return outputs, cache
 
+    def _forward_fast(self, engine: str, kinds: list[Any], x: Array, flat: list[Array],
+                      mask: Array | None, masks: list[Any], want_states: bool,
+                      listed: bool) -> tuple[Any, Any]:
+        """The same computation as the reference loop, on time-major buffers
+        (``rnnlab.kernels``); the cache holds one ``kernels.driver.Seq`` per cell."""
+        impl = kernels.implementation(engine)
+        N, T, _ = x.shape
+        cur = np.ascontiguousarray(x.swapaxes(0, 1))                     # (T, N, D)
+        mask_tm = None if mask is None else np.ascontiguousarray(mask.T)  # (T, N)
+        seqs, finals = [], []
+        k = 0
+        for c, kind, (in_mask, rec_mask) in zip(self.cells, kinds, masks):
+            n_states = len(c.state_size)
+            state0 = tuple(flat[k:k + n_states])
+            k += n_states
+            xin = cur if in_mask is None else cur * in_mask[None, :, :]
+            q = fast.forward(impl, kind, c, xin, state0, mask_tm, rec_mask, self.go_backwards,
+                             self.zero_output_for_mask)
+            seqs.append((q, in_mask))
+            finals.extend(fast.final_state(q))
+            cur = fast.outputs(q)                                        # time order
+        seq = cur[::-1] if self.go_backwards else cur                    # processing order
+        if self.stateful:
+            self.states = [s.copy() for s in finals]
+        if self.return_sequences:
+            out = np.ascontiguousarray(seq.swapaxes(0, 1))
+        else:
+            out = seq[-1].copy()
+        outputs = [out] + list(finals) if self.return_state else out
+        return outputs, ("fast", seqs, mask, (N, T), want_states, listed)
+
+    def _backward_fast(self, d_outputs: Any, cache: Any) -> Any:
+        _, seqs, _, (N, T), want_states, _ = cache
+        if self.return_state:
+            d_out, d_states = d_outputs[0], list(d_outputs[1:])
+        else:
+            d_out, d_states = d_outputs, [None] * len(self.state_sizes)
+        H = self.units
+        if d_out is None:
+            dYt = None
+        elif self.return_sequences:
+            d = np.asarray(d_out, dtype=self.dtype).swapaxes(0, 1)         # processing order
+            dYt = np.ascontiguousarray(d[::-1] if self.go_backwards else d)  # time order
+        else:
+            dYt = np.zeros((T, N, H), dtype=self.dtype)
+            dYt[0 if self.go_backwards else T - 1] = d_out
+        d_init: list[Array] = []
+        k = len(self.state_sizes)
+        for c, (q, in_mask) in reversed(list(zip(self.cells, seqs))):
+            n_states = len(c.state_size)
+            k -= n_states
+            dstate = tuple(
+                np.zeros((N, s), dtype=self.dtype) if d is None else np.asarray(d, self.dtype)
+                for d, s in zip(d_states[k:k + n_states], c.state_size))
+            dX, d0 = fast.backward(q, c, dYt, dstate, self.truncate_gradient)
+            if in_mask is not None:
+                dX *= in_mask[None, :, :]
+            d_init = list(d0) + d_init
+            dYt = dX                                  # gradient of the lower cell's outputs
+        dx = dYt.swapaxes(0, 1)                                          # (N, T, D) time order
+        if want_states:
+            return [dx] + d_init
+        return dx
+
     def backward(self, d_outputs: Any, cache: Any) -> Any:
+        if cache[0] == "fast":
+            return self._backward_fast(d_outputs, cache)
         per_cell, mask, (N, T), want_states, listed = cache
         if self.return_state:
             d_out, d_states = d_outputs[0], list(d_outputs[1:])
@@ -245,7 +324,7 @@ class RNN(Layer):
             return [dx] + d_init
         return dx
 
-    # -- weights -------------------------------------------------------------------------------------
+    # -- weights
     def get_weights(self) -> list[Array]:
         if not self.built:
             return []

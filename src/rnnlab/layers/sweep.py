@@ -1,4 +1,9 @@
-"""Run one cell over a sequence (forward) and back (BPTT) — the loop every recurrent layer uses.
+"""Run one cell over a sequence (forward) and back (BPTT): the reference loop.
+
+Every cell runs here through ``cell.step`` / ``cell.step_backward``; this is the readable
+definition of the recurrent layers' numbers. The built-in cells normally take the fast paths of
+``rnnlab.kernels`` (selected in ``rnnlab.layers.recurrent``), which are tested against this loop
+(tests/test_fastpath.py); ``RNNLAB_ENGINE=reference`` runs everything here.
 
 Conventions: ``x (N, T, D)``; outputs ``Y (N, T, H)`` in *processing order* (reversed when
 ``reverse``, as Keras's ``go_backwards`` returns them); caches and ``dP`` in *time order*.

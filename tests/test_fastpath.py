@@ -1,0 +1,388 @@
+"""The fast recurrent engines (``rnnlab.kernels``: numpy, numba) against the readable reference
+path, in float64: outputs, final states, input / initial-state / parameter gradients to 1e-12
+(relative to each array's largest entry), over masks, dropout, go_backwards, truncation, stacks,
+states, biases and activations; engine selection; the compiled tanh; memory kept for BPTT."""
+
+from __future__ import annotations
+
+import gc
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rnnlab import kernels
+from rnnlab.cells import GRUCell, LSTMCell, SimpleRNNCell
+from rnnlab.kernels import driver
+from rnnlab.layers import Bidirectional, Dense
+from rnnlab.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
+from rnnlab.models import Sequential
+from rnnlab.random import set_random_seed
+
+TOL = 1e-12
+NUMBA_OK = kernels.numba_status()[0]
+FAST = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
+    not NUMBA_OK, reason=f"numba engine unavailable: {kernels.numba_status()[1]}"))]
+
+
+def rel(a: np.ndarray, b: np.ndarray) -> float:
+    """max |a - b| / max |b| (0 when both are all zero)."""
+    a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
+    assert a.shape == b.shape
+    scale = np.max(np.abs(b)) if b.size else 0.0
+    diff = np.max(np.abs(a - b)) if a.size else 0.0
+    return float(diff / scale) if scale > 0 else float(diff)
+
+
+def make_cell(kind: str, units: int, **kw: Any) -> Any:
+    if kind == "simple":
+        return SimpleRNNCell(units, **kw)
+    if kind == "simple_relu":
+        return SimpleRNNCell(units, activation="relu", **kw)
+    if kind == "simple_linear":
+        return SimpleRNNCell(units, activation=None, **kw)
+    if kind == "lstm":
+        return LSTMCell(units, **kw)
+    return GRUCell(units, **kw)
+
+
+def run_layer(engine: str, monkeypatch: pytest.MonkeyPatch, build: Any, x: np.ndarray, *,
+              mask: np.ndarray | None = None, training: bool = False,
+              initial_state: list[np.ndarray] | None = None, seed: int = 7,
+              calls: int = 1) -> dict[str, Any]:
+    """Build a float64 layer, give it deterministic weights, run ``calls`` forward/backward
+    passes under ``engine`` and return outputs, input gradients and parameter gradients."""
+    monkeypatch.setenv(kernels.ENV_VAR, engine)
+    layer = build()
+    layer.build((None,) + x.shape[1:])
+    rng = np.random.default_rng(seed)
+    for _, p in sorted(layer.named_params()):
+        p[...] = rng.standard_normal(p.shape) * 0.6
+    result: dict[str, Any] = {"outputs": [], "d_inputs": [], "grads": {}}
+    for call in range(calls):
+        layer.rng_calls = call
+        inputs: Any = x if initial_state is None else [x, *initial_state]
+        kw = {"mask": mask} if mask is not None else {}
+        out, cache = layer.forward(inputs, training=training, **kw)
+        outs = out if isinstance(out, list) else [out]
+        g = [np.random.default_rng(100 + k + 10 * call).standard_normal(o.shape)
+             for k, o in enumerate(outs)]
+        layer.zero_grad()
+        d = layer.backward(g if isinstance(out, list) else g[0], cache)
+        result["outputs"] += [np.array(o) for o in outs]
+        result["d_inputs"] += [np.array(v) for v in (d if isinstance(d, list) else [d])]
+        result["grads"] = {k: v.copy() for k, v in layer.named_grads()}
+    result["engine"] = getattr(layer, "last_engine", None) or getattr(
+        getattr(layer, "forward_layer", None), "last_engine", None)
+    return result
+
+
+def assert_same(got: dict[str, Any], ref: dict[str, Any], tol: float = TOL) -> None:
+    assert len(got["outputs"]) == len(ref["outputs"])
+    for a, b in zip(got["outputs"], ref["outputs"]):
+        assert rel(a, b) < tol, f"output differs: {rel(a, b):.3e}"
+    assert len(got["d_inputs"]) == len(ref["d_inputs"])
+    for a, b in zip(got["d_inputs"], ref["d_inputs"]):
+        assert rel(a, b) < tol, f"input gradient differs: {rel(a, b):.3e}"
+    assert set(got["grads"]) == set(ref["grads"])
+    for k in ref["grads"]:
+        assert rel(got["grads"][k], ref["grads"][k]) < tol, (
+            f"gradient {k} differs: {rel(got['grads'][k], ref['grads'][k]):.3e}")
+
+
+def compare(engine: str, monkeypatch: pytest.MonkeyPatch, build: Any, x: np.ndarray,
+            **kw: Any) -> dict[str, Any]:
+    ref = run_layer("reference", monkeypatch, build, x, **kw)
+    assert ref["engine"] == "reference"
+    got = run_layer(engine, monkeypatch, build, x, **kw)
+    assert got["engine"] == engine
+    assert_same(got, ref)
+    return got
+
+
+# -- the grid ------------------------------------------------------------------------------------
+CELLS = ["simple", "simple_relu", "simple_linear", "lstm", "gru"]
+OPTIONS: list[dict[str, Any]] = [
+    {},
+    {"return_sequences": True},
+    {"go_backwards": True},
+    {"return_sequences": True, "go_backwards": True, "return_state": True},
+    {"return_sequences": True, "truncate_gradient": 2},
+    {"return_sequences": True, "truncate_gradient": 3, "go_backwards": True, "mask": "ragged"},
+    {"truncate_gradient": 2, "mask": "ragged", "zero_output_for_mask": True},
+    {"return_sequences": True, "mask": "ragged"},
+    {"return_sequences": True, "mask": "ragged", "zero_output_for_mask": True,
+     "go_backwards": True},
+    {"mask": "start", "return_state": True},
+    {"return_sequences": True, "dropout": 0.3, "recurrent_dropout": 0.4},
+    {"dropout": 0.25, "recurrent_dropout": 0.5, "mask": "ragged", "go_backwards": True},
+    {"return_sequences": True, "initial_state": True, "return_state": True},
+    {"return_sequences": True, "recurrent_bias": True},
+    {"use_bias": False, "return_sequences": True},
+    {"stacked": True, "return_sequences": True, "return_state": True, "initial_state": True},
+    {"stacked": True, "go_backwards": True, "mask": "ragged", "dropout": 0.2,
+     "recurrent_dropout": 0.3, "truncate_gradient": 2},
+]
+
+
+def _case(cell: str, opts: dict[str, Any], batch: int = 3, steps: int = 6, dim: int = 4,
+          units: int = 5) -> tuple[Any, np.ndarray, dict[str, Any]]:
+    opts = dict(opts)
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((batch, steps, dim))
+    mask_kind = opts.pop("mask", None)
+    mask = None
+    if mask_kind == "ragged":
+        mask = rng.random((batch, steps)) > 0.35
+        mask[0] = True
+    elif mask_kind == "start":
+        mask = np.ones((batch, steps), dtype=bool)
+        mask[:, :2] = False
+    cell_kw = {k: opts.pop(k) for k in ("dropout", "recurrent_dropout", "use_bias",
+                                        "recurrent_bias") if k in opts}
+    stacked = opts.pop("stacked", False)
+    want_init = opts.pop("initial_state", False)
+    training = "dropout" in cell_kw or "recurrent_dropout" in cell_kw
+
+    def build() -> RNN:
+        if stacked:
+            kinds = [cell, "lstm" if cell != "lstm" else "gru"]
+            cells = [make_cell(k, units + i, **cell_kw) for i, k in enumerate(kinds)]
+        else:
+            cells = make_cell(cell, units, **cell_kw)
+        return RNN(cells, dtype="float64", seed=3, **opts)
+
+    init = None
+    if want_init:
+        sizes = build().state_sizes
+        init = [rng.standard_normal((batch, s)) for s in sizes]
+    return build, x, {"mask": mask, "training": training, "initial_state": init}
+
+
+@pytest.mark.parametrize("engine", FAST)
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("opts", OPTIONS, ids=lambda o: "-".join(f"{k}={v}" for k, v in
+                                                                  o.items()) or "plain")
+def test_engine_equals_reference(engine: str, cell: str, opts: dict[str, Any],
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    build, x, kw = _case(cell, opts)
+    compare(engine, monkeypatch, build, x, **kw)
+
+
+@pytest.mark.parametrize("engine", FAST)
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+def test_row_blocks_and_threads(engine: str, cell: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch big enough to be split into row blocks run on several threads (numba engine)."""
+    from rnnlab.kernels import _pool
+
+    monkeypatch.setattr(_pool, "MIN_ROWS", 2)                          # 13 rows: 3 blocks
+    monkeypatch.setattr(driver, "PRODUCT_ROWS", 5)                     # whole-sequence products
+    if engine == "numba":
+        from rnnlab.kernels import _numba_kernels
+
+        monkeypatch.setattr(_numba_kernels, "threads", lambda: 3)
+        monkeypatch.setattr(_numba_kernels, "_set_threads", lambda n: None)
+    for opts in ({"return_sequences": True, "mask": "ragged", "go_backwards": True},
+                 {"truncate_gradient": 2, "dropout": 0.2, "recurrent_dropout": 0.3}):
+        build, x, kw = _case(cell, opts, batch=13)
+        compare(engine, monkeypatch, build, x, **kw)
+
+
+def test_row_block_rule() -> None:
+    from rnnlab.kernels._pool import MIN_ROWS, row_blocks
+
+    assert row_blocks(32, 1) == [(0, 32)]                              # one thread
+    assert row_blocks(32, 2) == [(0, 16), (16, 32)]
+    assert row_blocks(20, 2) == [(0, 10), (10, 20)]
+    assert row_blocks(2 * MIN_ROWS - 1, 2) == [(0, 2 * MIN_ROWS - 1)]  # too few rows
+    assert row_blocks(1, 8) == [(0, 1)]
+    for rows, threads in ((13, 3), (100, 2), (64, 8), (1000, 3)):
+        blocks = row_blocks(rows, threads)
+        assert len(blocks) <= threads
+        assert blocks[0][0] == 0 and blocks[-1][1] == rows
+        assert all(b - a >= MIN_ROWS for a, b in blocks) or len(blocks) == 1
+        assert all(b == c for (_, b), (c, _) in zip(blocks, blocks[1:]))
+
+
+@pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
+def test_blas_threads_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rnnlab.kernels import _numba_kernels
+
+    monkeypatch.setenv(kernels.ENV_VAR, "numba")
+    before = _numba_kernels.threads()
+    layer = LSTM(4, return_sequences=True, dtype="float64")
+    y, cache = layer.forward(np.ones((40, 3, 2)), training=True)
+    layer.backward(np.ones_like(y), cache)
+    assert _numba_kernels.threads() == before
+
+
+@pytest.mark.parametrize("engine", FAST)
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_stateful_and_only_state_gradients(engine: str, cls: Any,
+                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    x = np.random.default_rng(2).standard_normal((2, 4, 3))
+
+    def stateful() -> Any:
+        return cls(4, stateful=True, return_sequences=True, dtype="float64")
+
+    compare(engine, monkeypatch, stateful, x, calls=3)
+
+    def states_only() -> Any:
+        return cls(4, return_state=True, dtype="float64")
+
+    ref = run_layer("reference", monkeypatch, states_only, x)
+    got = run_layer(engine, monkeypatch, states_only, x)
+    assert_same(got, ref)
+
+
+@pytest.mark.parametrize("engine", FAST)
+def test_bidirectional_and_model_training(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    x = np.random.default_rng(3).standard_normal((4, 5, 3))
+    compare(engine, monkeypatch, lambda: Bidirectional(LSTM(3, return_sequences=True,
+                                                            dtype="float64"), dtype="float64"),
+            x)
+
+    def train(eng: str) -> tuple[list[float], list[np.ndarray]]:
+        monkeypatch.setenv(kernels.ENV_VAR, eng)
+        set_random_seed(0)
+        model = Sequential([GRU(6, return_sequences=True, dtype="float64", seed=1),
+                            LSTM(5, dtype="float64", seed=2), Dense(2, dtype="float64")])
+        model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        y = np.array([0, 1, 1, 0])
+        losses = [float(model.train_on_batch(x, y)) for _ in range(3)]
+        return losses, [p for _, p in model.named_params()]
+
+    ref_losses, ref_params = train("reference")
+    losses, params = train(engine)
+    assert rel(np.array(losses), np.array(ref_losses)) < TOL
+    assert len(params) == len(ref_params)
+    for a, b in zip(params, ref_params):
+        assert rel(a, b) < TOL
+
+
+@pytest.mark.parametrize("engine", FAST)
+def test_float32_close_to_reference(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    x = np.random.default_rng(4).standard_normal((5, 7, 3)).astype(np.float32)
+    for cls in (SimpleRNN, LSTM, GRU):
+        def build(cls: Any = cls) -> Any:
+            return cls(6, return_sequences=True, dtype="float32")
+
+        ref = run_layer("reference", monkeypatch, build, x)
+        got = run_layer(engine, monkeypatch, build, x)
+        assert got["outputs"][0].dtype == np.float32
+        assert got["d_inputs"][0].dtype == np.float32
+        assert all(g.dtype == np.float32 for g in got["grads"].values())
+        assert_same(got, ref, tol=2e-6)
+
+
+# -- selection -----------------------------------------------------------------------------------
+def test_engine_selection(monkeypatch: pytest.MonkeyPatch) -> None:
+    x = np.random.default_rng(5).standard_normal((2, 3, 2))
+    layer = LSTM(3, dtype="float64")
+    monkeypatch.setenv(kernels.ENV_VAR, "reference")
+    layer(x)
+    assert layer.last_engine == "reference" and kernels.engine() == "reference"
+    monkeypatch.setenv(kernels.ENV_VAR, "numpy")
+    layer(x)
+    assert layer.last_engine == "numpy"
+    monkeypatch.delenv(kernels.ENV_VAR)
+    layer(x)
+    assert layer.last_engine == ("numba" if NUMBA_OK else "numpy")
+    info = kernels.engine_info()
+    assert info["engine"] == layer.last_engine and info["requested"] == "auto"
+    assert isinstance(info["numba"], str)
+    monkeypatch.setenv(kernels.ENV_VAR, "fastest")
+    with pytest.raises(ValueError, match="RNNLAB_ENGINE"):
+        kernels.engine()
+
+
+class _SubclassedLSTMCell(LSTMCell):
+    pass
+
+
+@pytest.mark.parametrize("cell", [
+    _SubclassedLSTMCell(3),
+    LSTMCell(3, recurrent_activation="hard_sigmoid"),
+    LSTMCell(3, activation="relu"),
+    GRUCell(3, reset_after=False),
+    SimpleRNNCell(3, activation="sigmoid"),
+])
+def test_unsupported_cells_run_the_reference(cell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(kernels.ENV_VAR, raising=False)
+    layer = RNN(cell, dtype="float64")
+    layer(np.ones((2, 3, 2)))
+    assert driver.fast_kind(cell) is None
+    assert layer.last_engine == "reference"
+
+
+def test_a_stack_with_an_unsupported_cell_runs_the_reference(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(kernels.ENV_VAR, raising=False)
+    x = np.random.default_rng(8).standard_normal((3, 4, 2))
+    stack = RNN([LSTMCell(3), GRUCell(3, reset_after=False)], return_sequences=True,
+                dtype="float64")
+    stack(x)
+    assert stack.last_engine == "reference"
+
+
+# -- the compiled tanh ---------------------------------------------------------------------------
+@pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
+def test_compiled_tanh_accuracy() -> None:
+    from rnnlab.kernels._numba_kernels import tanh_array
+
+    rng = np.random.default_rng(6)
+    base = np.concatenate([rng.standard_normal(200_000) * s for s in (0.05, 0.5, 2, 8, 30)])
+    special = [0.0, -0.0, 1e-300, -1e-30, 5e-324, 0.625, -0.625, np.nextafter(0.625, 0), 9.5,
+               19.5, 19.6, 40.0, -1e30, np.inf, -np.inf]
+    x64 = np.concatenate([base, special])
+    out = np.empty_like(x64)
+    tanh_array(x64, out)
+    ref = np.tanh(x64)
+    assert np.max(np.abs(out - ref) / np.maximum(np.abs(ref), 1e-300)) < 1e-15
+    assert np.array_equal(np.signbit(out[np.isin(x64, [0.0])]), np.signbit(x64[x64 == 0]))
+    nan = np.array([np.nan])
+    tanh_array(nan, nan)
+    assert np.isnan(nan[0])
+    x32 = x64.astype(np.float32)
+    out32 = np.empty_like(x32)
+    tanh_array(x32, out32)
+    exact = np.tanh(x32.astype(np.float64))
+    ulp = np.spacing(np.abs(exact).astype(np.float32)).astype(np.float64)
+    assert np.max(np.abs(out32 - exact) / ulp) <= 2.0
+
+
+# -- memory and garbage --------------------------------------------------------------------------
+@pytest.mark.parametrize("engine", FAST)
+@pytest.mark.parametrize("cls,gates,extra", [(SimpleRNN, 1, 1), (LSTM, 4, 3), (GRU, 3, 2)])
+def test_cache_holds_only_what_bptt_needs(engine: str, cls: Any, gates: int, extra: int,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """x, P (gates), the state sequence, and LSTM's c, tanh(c) / GRU's h W_hn: no more."""
+    monkeypatch.setenv(kernels.ENV_VAR, engine)
+    N, T, D, H = 4, 9, 3, 5
+    layer = cls(H, return_sequences=True, dtype="float64")
+    _, cache = layer.forward(np.ones((N, T, D)), training=True)
+    assert cache[0] == "fast"
+    (q, _), = cache[1]
+    kept = sum(a.nbytes for a in (q.x, q.P, q.S, q.C, q.TC, q.HN) if a is not None)
+    per_step = N * (D + gates * H + extra * H)
+    assert kept <= 8 * (T * per_step + 2 * N * H)
+
+
+@pytest.mark.parametrize("engine", FAST)
+def test_no_reference_cycles(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(kernels.ENV_VAR, engine)
+    layer = LSTM(4, return_sequences=True, dtype="float64")
+    x = np.ones((16, 5, 3))
+    for _ in range(2):
+        y, cache = layer.forward(x, training=True)
+        layer.backward(np.ones_like(y), cache)
+    gc.collect()
+    gc.disable()
+    try:
+        for _ in range(3):
+            y, cache = layer.forward(x, training=True)
+            layer.backward(np.ones_like(y), cache)
+            del y, cache
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
