@@ -1,6 +1,6 @@
 """rnnlab vs PyTorch (and Keras 3 when installed): training and inference throughput.
 
-    .venv/bin/python benchmarks/bench.py --quick                  # < 2 minutes
+    .venv/bin/python benchmarks/bench.py --quick                  # about 1-2 minutes
     .venv/bin/python benchmarks/bench.py --json out.json          # full run
     .venv/bin/python benchmarks/bench.py --configs clf,mnist --cells LSTM --threads 1
 
@@ -76,7 +76,8 @@ HERE = Path(__file__).resolve().parent
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quick", action="store_true", help="short timings (< 2 minutes)")
+    p.add_argument("--quick", action="store_true",
+                   help="short timings (about 1-2 minutes; 58 s at 1 thread here)")
     p.add_argument("--threads", type=int, default=2, help="threads for every framework")
     p.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated configs")
     p.add_argument("--cells", default=",".join(CELLS), help="comma-separated cells")
@@ -352,7 +353,7 @@ def rss_child(framework: str) -> None:
         torch.set_num_threads(ARGS.threads)
         train, _ = torch_steps("medium", "LSTM", x, y)
     before = vm("VmRSS")
-    for _ in range(2):
+    for _ in range(1 if ARGS.quick else 3):
         train()
     print(json.dumps({"before_mib": before, "peak_mib": vm("VmHWM")}))
 
@@ -362,7 +363,7 @@ def measure_rss() -> dict[str, dict[str, float]]:
     for fw in ("rnnlab", "torch"):
         cmd = [sys.executable, str(Path(__file__).resolve()), "--rss-child", fw,
                "--threads", str(ARGS.threads)] + (["--default-malloc"] if ARGS.default_malloc
-                                                  else [])
+                                                  else []) + (["--quick"] if ARGS.quick else [])
         res = subprocess.run(cmd, capture_output=True, text=True, check=True)
         out[fw] = json.loads(res.stdout.strip().splitlines()[-1])
     return out
@@ -421,7 +422,7 @@ def main() -> None:
     from rnnlab import kernels
 
     quick = ARGS.quick
-    budget = ARGS.budget if ARGS.budget is not None else (0.3 if quick else 3.0)
+    budget = ARGS.budget if ARGS.budget is not None else (0.25 if quick else 3.0)
     min_reps, max_reps, warmup = (3, 200, 2) if quick else (7, 1000, 3)
     keras = keras_available()
     cmd = "python benchmarks/bench.py " + " ".join(sys.argv[1:])
@@ -527,8 +528,9 @@ def main() -> None:
                f"{m['torch_gflops']:.0f} GFLOP/s ({100 * m['torch_fraction_of_peak']:.0f}%)."]
     if "medium_lstm_rss" in extras:
         rs = extras["medium_lstm_rss"]
+        steps = 1 if ARGS.quick else 3
         md += ["Peak RSS of a process running the medium LSTM training step (fresh process, "
-               "after building the model -> peak over 2 steps): " + "; ".join(
+               f"after building the model -> peak over {steps} step(s)): " + "; ".join(
                    f"{k} {v['before_mib']:.0f} -> {v['peak_mib']:.0f} MiB" for k, v in
                    rs.items()) + "."]
     text = "\n".join(md)

@@ -512,6 +512,18 @@ class _DataSource:
                 item = next(self._live)
             except StopIteration:
                 self._live = None
+                if step == 0 and iter(it) is not it:
+                    # a re-iterable object (not a one-shot generator): start a new pass
+                    self._live = iter(it)
+                    try:
+                        item = next(self._live)
+                    except StopIteration:
+                        self._live = None
+                        item = None
+                    if item is not None:
+                        yield self._unpack(item, need_y)
+                        step += 1
+                        continue
                 if self.steps is not None and step < self.steps:
                     warnings.warn(f"the data ran out after {step} of {self.steps} steps",
                                   stacklevel=2)
