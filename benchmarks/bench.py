@@ -37,14 +37,17 @@ OpenMP waiting: PyTorch's OpenMP threads spin after every parallel region by def
 shared with other processes (this one ran other engineers' experiments) a spinning or descheduled
 thread stalls every barrier: a tiny-config PyTorch LSTM step took 884 ms at 2 threads instead of
 1.2 ms at 1 thread, 11 ms with ``OMP_WAIT_POLICY=PASSIVE``. The script therefore sets
-``OMP_WAIT_POLICY=PASSIVE`` (before PyTorch is imported) unless ``--omp-wait-policy default``.
-rnnlab's own threads never spin (its BLAS, OpenBLAS, is unaffected by this variable). The load
+``OMP_WAIT_POLICY=PASSIVE`` (before PyTorch is imported) unless ``--omp-wait-policy default``;
+on a lightly loaded machine PyTorch's default is the faster policy, so report both
+(benchmarks/RESULTS.md does).
+rnnlab's own worker threads sleep when idle, and inside recurrent layers its BLAS runs one thread
+per call (rnnlab.kernels._pool); NumPy's OpenBLAS (used by Dense) ignores this variable. The load
 average at start and end is recorded: ratios from a loaded machine are much noisier.
 
 The garbage collector stays on, as users run it. Results: a table on stdout, ``--json FILE``
 (one row per configuration and cell) and a generated section of ``benchmarks/RESULTS.md``
 (``--md FILE``; ``--md ''`` to skip), between markers, one section per mode (quick/full),
-thread count and forced engine.
+thread count, forced engine and OpenMP policy.
 """
 
 from __future__ import annotations
@@ -541,7 +544,8 @@ def main() -> None:
                                               indent=1))
     if ARGS.md:
         key = f"{meta['mode']}-threads{ARGS.threads}" + (
-            f"-{ARGS.rnnlab_engine}" if ARGS.rnnlab_engine else "")
+            f"-{ARGS.rnnlab_engine}" if ARGS.rnnlab_engine else "") + (
+            "-omp-default" if ARGS.omp_wait_policy == "default" else "")
         write_md(ARGS.md, key, text)
 
 
