@@ -64,6 +64,16 @@ class RunContext:
                                     f"folder that holds {'/'.join(parts)}")
         return path
 
+    def data_dir_or_default(self, folder: str, needs: str) -> Path:
+        """``--data``, else ``../shared/data/<folder>`` when it exists, else an error saying
+        ``needs`` (what the folder must hold)."""
+        if self.data_dir is not None:
+            return self.data_dir
+        default = Path("..") / "shared" / "data" / folder
+        if default.is_dir():
+            return default
+        raise FileNotFoundError(f"{needs}; {default} does not exist")
+
     # -- training with checkpoints -----------------------------------------------------------------
     def fit(self, model: Any, x: Any = None, y: Any = None, *, label: str = "", **kwargs: Any
             ) -> Any:

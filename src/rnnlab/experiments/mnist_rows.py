@@ -33,15 +33,10 @@ DATA = "mnist"
 
 def _data_dir(ctx: RunContext) -> Path:
     """``--data``, else ``../shared/data/mnist`` when it exists, else a clear error."""
-    if ctx.data_dir is not None:
-        return ctx.data_dir
-    default = Path("..") / "shared" / "data" / DATA
-    if default.is_dir():
-        return default
-    raise FileNotFoundError(
-        f"{NAME} needs MNIST: pass --data PATH, the folder holding t10k-images-idx3-ubyte.gz and "
-        f"t10k-labels-idx1-ubyte.gz (and optionally train-images-idx3-ubyte.gz and "
-        f"train-labels-idx1-ubyte.gz); {default} does not exist")
+    return ctx.data_dir_or_default(
+        DATA, f"{NAME} needs MNIST: pass --data PATH, the folder holding "
+        "t10k-images-idx3-ubyte.gz and t10k-labels-idx1-ubyte.gz (and optionally "
+        "train-images-idx3-ubyte.gz and train-labels-idx1-ubyte.gz)")
 
 
 def _has_train_set(folder: Path) -> bool:

@@ -80,15 +80,11 @@ PRESETS: dict[str, dict[str, Any]] = {
 
 # -- data ----------------------------------------------------------------------------------------
 def _data_dir(ctx: RunContext) -> Path:
-    if ctx.data_dir is not None:
-        return ctx.data_dir
-    default = Path("..") / "shared" / "data" / DATA
-    if default.is_dir():
-        return default
-    raise FileNotFoundError(
-        f"{NAME} needs movie reviews: pass --data PATH, the folder holding "
-        f"review_polarity.tar.gz (or imdb.npz + imdb_word_index.json for IMDB); {default} "
-        f"does not exist")
+    """``--data``, else ``../shared/data/movie_review_polarity`` when it exists, else a clear
+    error."""
+    return ctx.data_dir_or_default(
+        DATA, f"{NAME} needs movie reviews: pass --data PATH, the folder holding "
+        "review_polarity.tar.gz (or imdb.npz + imdb_word_index.json for IMDB)")
 
 
 def stratified_split(labels: np.ndarray, n_val: int, n_test: int, seed: int
