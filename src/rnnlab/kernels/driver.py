@@ -155,10 +155,10 @@ def final_state(q: Seq) -> tuple[Array, ...]:
 
 
 def backward(q: Seq, cell: Any, dYt: Array | None, dstate: tuple[Array, ...],
-             truncate: int) -> tuple[Array, tuple[Array, ...]]:
+             truncate: int, need_dx: bool = True) -> tuple[Array | None, tuple[Array, ...]]:
     """BPTT of one sweep. ``dYt (T, N, H)``: gradient of the outputs, indexed by *time* (or
     None). Adds the parameter gradients into ``cell.grads``; returns ``(dX (T, N, D) time-major,
-    d_initial_state)``."""
+    d_initial_state)``; ``dX`` is None (its product skipped) when not ``need_dx``."""
     T, N, H, G = q.T, q.N, q.H, q.G
     dtype = q.P.dtype
     eng = q.engine
@@ -198,14 +198,14 @@ def backward(q: Seq, cell: Any, dYt: Array | None, dstate: tuple[Array, ...],
                     for a, b in zip(d0_list, ds):
                         a += b
         d0 = tuple(d0_list)
-    dX = _params_backward(q, cell, dZ)
+    dX = _params_backward(q, cell, dZ, need_dx)
     return dX, d0
 
 
-def _params_backward(q: Seq, cell: Any, dZ: Array) -> Array:
-    """Weight and bias gradients (added into ``cell.grads``) and ``dX``: one product each over
-    all steps, split by rows (steps × batch) across the engine's threads, partial weight
-    gradients summed in block order."""
+def _params_backward(q: Seq, cell: Any, dZ: Array, need_dx: bool = True) -> Array | None:
+    """Weight and bias gradients (added into ``cell.grads``) and ``dX`` (when ``need_dx``): one
+    product each over all steps, split by rows (steps × batch) across the engine's threads,
+    partial weight gradients summed in block order."""
     T, N, D, H, G = q.T, q.N, q.D, q.H, q.G
     R = T * N
     grads, prm = cell.grads, cell.params
@@ -214,7 +214,7 @@ def _params_backward(q: Seq, cell: Any, dZ: Array) -> Array:
     if q.has_rm:
         prev = prev * q.RM
     prev2 = prev.reshape(R, H)
-    dX = np.empty((R, D), dtype=dZ.dtype)
+    dX = np.empty((R, D), dtype=dZ.dtype) if need_dx else None
     w_ih = prm["weight_ih"]
     gru, bias, rbias = q.kind == "gru", cell.use_bias, cell.recurrent_bias
     parts: dict[int, tuple[Any, ...]] = {}
@@ -229,7 +229,8 @@ def _params_backward(q: Seq, cell: Any, dZ: Array) -> Array:
         else:
             g_hh, b_hn = d.T @ h, None
         b = _colsum(d) if bias else None
-        np.matmul(d, w_ih, out=dX[r0:r1])
+        if dX is not None:
+            np.matmul(d, w_ih, out=dX[r0:r1])
         parts[r0] = (g_ih, g_hh, b, b_hn)
 
     q.engine.parallel_rows(R, PRODUCT_ROWS, work)
@@ -246,7 +247,7 @@ def _params_backward(q: Seq, cell: Any, dZ: Array) -> Array:
             grads["bias_hh"][2 * H:] += b_hn
         elif rbias:
             grads["bias_hh"] += b
-    return dX.reshape(T, N, D)
+    return None if dX is None else dX.reshape(T, N, D)
 
 
 def _colsum(a: Array) -> Array:

@@ -112,6 +112,13 @@ class Layer(Module):
     def backward(self, d_outputs: Any, cache: Any) -> Any:
         raise NotImplementedError
 
+    def backward_params(self, d_outputs: Any, cache: Any) -> None:
+        """``backward`` for a layer whose input gradient nobody reads (it is fed by model
+        inputs, which are data): adds exactly the same parameter gradients and returns nothing.
+        Layers that can skip the input-gradient work (``Dense``, the recurrent layers) override
+        it; the default runs ``backward`` and drops the result."""
+        self.backward(d_outputs, cache)
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         return input_shape
 

@@ -167,7 +167,24 @@ class Bidirectional(Layer):
         return outputs, (cache_f, cache_b, out_f, out_b, s_f is not None or listed)
 
     def backward(self, d_outputs: Any, cache: Any) -> Any:
-        cache_f, cache_b, out_f, out_b, want_states = cache
+        cache_f, cache_b, _, _, want_states = cache
+        d_f, d_b = self._split_grads(d_outputs, cache)
+        g_f = self.forward_layer.backward(d_f, cache_f)
+        g_b = self.backward_layer.backward(d_b, cache_b)
+        if isinstance(g_f, list):
+            dx = g_f[0] + g_b[0]
+            return [dx, *g_f[1:], *g_b[1:]]
+        return [g_f + g_b] if want_states else g_f + g_b
+
+    def backward_params(self, d_outputs: Any, cache: Any) -> None:
+        d_f, d_b = self._split_grads(d_outputs, cache)
+        self.forward_layer.backward_params(d_f, cache[0])
+        self.backward_layer.backward_params(d_b, cache[1])
+
+    def _split_grads(self, d_outputs: Any, cache: Any) -> tuple[Any, Any]:
+        """The output gradients of the forward and the backward layer (in their own time
+        order, with their state gradients when ``return_state``)."""
+        _, _, out_f, out_b, _ = cache
         n_head = 1 if self.merge_mode is not None else 2
         d = list(d_outputs) if (self.return_state or n_head == 2) else [d_outputs]
         head, d_states = d[:n_head], d[n_head:]
@@ -186,12 +203,7 @@ class Bidirectional(Layer):
             d_b = np.asarray(d_b)[:, ::-1]
         if self.return_state:
             d_f, d_b = [d_f, *d_states[:nf]], [d_b, *d_states[nf:]]
-        g_f = self.forward_layer.backward(d_f, cache_f)
-        g_b = self.backward_layer.backward(d_b, cache_b)
-        if isinstance(g_f, list):
-            dx = g_f[0] + g_b[0]
-            return [dx, *g_f[1:], *g_b[1:]]
-        return [g_f + g_b] if want_states else g_f + g_b
+        return d_f, d_b
 
     # -- states and weights -----------------------------------------------------------------------
     def reset_states(self, states: Any = None) -> None:

@@ -256,7 +256,7 @@ class RNN(Layer):
         outputs = [out] + list(finals) if self.return_state else out
         return outputs, ("fast", seqs, mask, (N, T), want_states, listed)
 
-    def _backward_fast(self, d_outputs: Any, cache: Any) -> Any:
+    def _backward_fast(self, d_outputs: Any, cache: Any, need_dx: bool = True) -> Any:
         _, seqs, _, (N, T), want_states, _ = cache
         if self.return_state:
             d_out, d_states = d_outputs[0], list(d_outputs[1:])
@@ -279,7 +279,11 @@ class RNN(Layer):
             dstate = tuple(
                 np.zeros((N, s), dtype=self.dtype) if d is None else np.asarray(d, self.dtype)
                 for d, s in zip(d_states[k:k + n_states], c.state_size))
-            dX, d0 = fast.backward(q, c, dYt, dstate, self.truncate_gradient)
+            lowest = c is self.cells[0]
+            dX, d0 = fast.backward(q, c, dYt, dstate, self.truncate_gradient,
+                                   need_dx=need_dx or not lowest)
+            if dX is None:
+                return None
             if in_mask is not None:
                 dX *= in_mask[None, :, :]
             d_init = list(d0) + d_init
@@ -288,6 +292,14 @@ class RNN(Layer):
         if want_states:
             return [dx] + d_init
         return dx
+
+    def backward_params(self, d_outputs: Any, cache: Any) -> None:
+        """Parameter gradients only: the fast path skips the lowest cell's input-gradient
+        product (the reference path computes and drops it)."""
+        if cache[0] == "fast":
+            self._backward_fast(d_outputs, cache, need_dx=False)
+        else:
+            self.backward(d_outputs, cache)
 
     def backward(self, d_outputs: Any, cache: Any) -> Any:
         if cache[0] == "fast":

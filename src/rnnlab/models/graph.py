@@ -106,9 +106,12 @@ def run_forward(nodes: list[Node], feeds: dict[int, Any], training: bool
 
 
 def run_backward(nodes: list[Node], values: dict[int, Any], caches: list[Any],
-                 seeds: dict[int, np.ndarray]) -> dict[int, Any]:
-    """Backpropagate from ``seeds`` (id(tensor) -> gradient); returns gradients by tensor id."""
+                 seeds: dict[int, np.ndarray], data: set[int] | None = None) -> dict[int, Any]:
+    """Backpropagate from ``seeds`` (id(tensor) -> gradient); returns gradients by tensor id.
+    A node whose inputs are all in ``data`` (tensor ids whose gradient nobody reads) only adds
+    its parameter gradients (``Layer.backward_params``)."""
     grads: dict[int, Any] = dict(seeds)
+    data = data or set()
     for node, cache in zip(reversed(nodes), reversed(caches)):
         d_outs = [grads.get(id(t)) for t in node.outputs]
         if all(d is None for d in d_outs):
@@ -118,6 +121,9 @@ def run_backward(nodes: list[Node], values: dict[int, Any], caches: list[Any],
                  for t, g in zip(node.outputs, d_outs)]
         else:
             d = d_outs[0]
+        if data and all(id(t) in data for t in node.inputs):
+            node.layer.backward_params(d, cache)
+            continue
         d_in = node.layer.backward(d, cache)
         flat = [d_in] if node.structure == "single" else list(d_in)
         for t, g in zip(node.inputs, flat):

@@ -52,8 +52,12 @@ class BaseModel(Trainer):
         """Run the model: ``(outputs, output_masks, cache)``."""
         raise NotImplementedError
 
-    def backward(self, d_outputs: list[Any], cache: Any) -> list[Any]:
-        """Backpropagate ``d_outputs``; parameter gradients are added into the layers."""
+    def backward(self, d_outputs: list[Any], cache: Any,
+                 input_grads: bool = True) -> list[Any]:
+        """Backpropagate ``d_outputs``; parameter gradients are added into the layers. Returns
+        the gradients of the model inputs; with ``input_grads=False`` (training: inputs are
+        data) layers fed only by model inputs skip their input-gradient work
+        (``Layer.backward_params``) and the result is ``[None, ...]``."""
         raise NotImplementedError
 
     # -- layers and parameters ---------------------------------------------------------------------
@@ -135,11 +139,13 @@ class BaseModel(Trainer):
                 f"{what}: the model {self.name!r} is not built yet; give the first layer an "
                 "input_shape (or use Input), call build(input_shape), or call it on data first")
 
-    def save(self, filepath: Any, overwrite: bool = True) -> None:
-        """Write one rnnlab model file (architecture, weights, optimizer state), atomically."""
+    def save(self, filepath: Any, overwrite: bool = True,
+             resume: dict[str, Any] | None = None) -> None:
+        """Write one rnnlab model file (architecture, weights, optimizer state), atomically;
+        ``resume``: extra state to continue an interrupted run (``saving.save_model``)."""
         from ..saving import save_model
 
-        save_model(self, filepath, overwrite=overwrite)
+        save_model(self, filepath, overwrite=overwrite, resume=resume)
 
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         from ..saving import save_weights
@@ -231,13 +237,15 @@ class Model(BaseModel):
         out_masks = [masks.get(id(t)) for t in self._outputs]
         return outs, out_masks, (values, caches)
 
-    def backward(self, d_outputs: list[Any], cache: Any) -> list[Any]:
+    def backward(self, d_outputs: list[Any], cache: Any,
+                 input_grads: bool = True) -> list[Any]:
         values, caches = cache
         seeds: dict[int, Any] = {}
         for t, d in zip(self._outputs, d_outputs):
             if d is not None:
                 seeds[id(t)] = d if id(t) not in seeds else seeds[id(t)] + d
-        grads = run_backward(self._nodes, values, caches, seeds)
+        data = set() if input_grads else {id(t) for t in self._inputs}
+        grads = run_backward(self._nodes, values, caches, seeds, data)
         return [grads.get(id(t)) for t in self._inputs]
 
     # -- configuration -----------------------------------------------------------------------------

@@ -124,10 +124,16 @@ class Sequential(BaseModel):
             x = out
         return [x], [mask], caches
 
-    def backward(self, d_outputs: list[Any], cache: Any) -> list[Any]:
+    def backward(self, d_outputs: list[Any], cache: Any,
+                 input_grads: bool = True) -> list[Any]:
         d = d_outputs[0]
-        for layer, c in zip(reversed(self._layers), reversed(cache)):
+        pairs = list(zip(self._layers, cache))
+        first = 0 if input_grads else 1
+        for layer, c in reversed(pairs[first:]):
             d = layer.backward(d, c)
+        if not input_grads:
+            pairs[0][0].backward_params(d, pairs[0][1])
+            return [None]
         return [d]
 
     # -- configuration -----------------------------------------------------------------------------

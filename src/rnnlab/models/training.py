@@ -186,7 +186,7 @@ class Trainer:
         outs, out_masks, cache = self.forward(xs, training=True)  # type: ignore[attr-defined]
         total, per, grads = self._losses_and_grads(ys, outs, out_masks, sw)
         self.zero_grad()  # type: ignore[attr-defined]
-        self.backward(grads, cache)  # type: ignore[attr-defined]
+        self.backward(grads, cache, input_grads=False)  # type: ignore[attr-defined]
         params = dict(self.named_params(trainable_only=True))  # type: ignore[attr-defined]
         gradients = dict(self.named_grads(trainable_only=True))  # type: ignore[attr-defined]
         self.optimizer.apply(params, gradients)
