@@ -136,6 +136,15 @@ class Callback:
     def set_model(self, model: Any) -> None:
         self.model = model
 
+    # Resuming: what a callback must carry across an interrupted run to continue exactly.
+    def get_state(self) -> dict[str, Any] | None:
+        """The callback's training state as JSON values and NumPy arrays (lists of arrays
+        allowed), or None when it keeps none. Saved with the experiment checkpoints."""
+        return None
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        """Restore ``get_state()`` output; called after ``on_train_begin`` when resuming."""
+
     # Backwards-compatible aliases, called by the default train-batch hooks (as in Keras).
     def on_batch_begin(self, batch: int, logs: Logs | None = None) -> None:
         """Alias of ``on_train_batch_begin`` (kept for old callbacks)."""
@@ -600,6 +609,21 @@ class EarlyStopping(_Configurable, Callback):
             self.stopped_epoch = epoch
             self.model.stop_training = True
 
+    def get_state(self) -> dict[str, Any]:
+        return {"wait": self.wait, "stopped_epoch": self.stopped_epoch,
+                "best": None if self.best is None else float(self.best),
+                "best_epoch": self.best_epoch, "best_weights": self.best_weights}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        if self.monitor_op is None:
+            self._set_monitor_op()
+        self.wait, self.stopped_epoch = int(state["wait"]), int(state["stopped_epoch"])
+        self.best_epoch = int(state["best_epoch"])
+        if state["best"] is not None:
+            self.best = float(state["best"])
+        weights = state.get("best_weights")
+        self.best_weights = None if weights is None else _copy_weights(weights)
+
     def on_train_end(self, logs: Logs | None = None) -> None:
         if self.stopped_epoch > 0 and self.verbose > 0:
             _print(f"Epoch {self.stopped_epoch + 1}: early stopping")
@@ -843,6 +867,14 @@ class ReduceLROnPlateau(_Configurable, Callback):
 
     def on_train_begin(self, logs: Logs | None = None) -> None:
         self._reset()
+
+    def get_state(self) -> dict[str, Any]:
+        return {"wait": self.wait, "cooldown_counter": self.cooldown_counter,
+                "best": float(self.best)}
+
+    def set_state(self, state: dict[str, Any]) -> None:
+        self.wait, self.cooldown_counter = int(state["wait"]), int(state["cooldown_counter"])
+        self.best = float(state["best"])
 
     def in_cooldown(self) -> bool:
         return self.cooldown_counter > 0

@@ -113,8 +113,13 @@ def _training_state(model: Any) -> dict[str, Any]:
     }
 
 
-def save_model(model: Any, filepath: Any, overwrite: bool = True) -> None:
-    """Save architecture, weights, optimizer state and training state to ``filepath``."""
+def save_model(model: Any, filepath: Any, overwrite: bool = True,
+               resume: dict[str, Any] | None = None) -> None:
+    """Save architecture, weights, optimizer state and training state to ``filepath``.
+
+    ``resume``: extra state for continuing an interrupted run (epochs done, callback states),
+    JSON values and NumPy arrays nested in dicts and lists; the arrays are stored as ``.npy``
+    members like the weights, read back by :func:`load_resume_state`."""
     model._require_built("save")
     weights = model.state_dict()
     compile_config = _compile_config(model)
@@ -129,10 +134,60 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True) -> None:
         "weights": list(weights),
         "optimizer": list(opt_state),
     }
+    resume_arrays: dict[str, np.ndarray] = {}
+    if resume is not None:
+        meta["resume"] = _encode_resume(resume, resume_arrays)
     members = {"rnnlab.json": json.dumps(meta, indent=1).encode()}
     members.update({f"weights/{k}.npy": _npy_bytes(v) for k, v in weights.items()})
     members.update({f"optimizer/{k}.npy": _npy_bytes(np.asarray(v)) for k, v in opt_state.items()})
+    members.update({f"resume/{k}.npy": _npy_bytes(v) for k, v in resume_arrays.items()})
     _write_atomic(Path(filepath), members, overwrite)
+
+
+def _encode_resume(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    """JSON form of ``value``: each array becomes ``{"__array__": name}`` (stored separately)."""
+    if isinstance(value, np.ndarray):
+        name = str(len(arrays))
+        arrays[name] = value
+        return {"__array__": name}
+    if isinstance(value, dict):
+        return {str(k): _encode_resume(v, arrays) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_encode_resume(v, arrays) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _decode_resume(value: Any, arrays: dict[str, np.ndarray]) -> Any:
+    if isinstance(value, dict):
+        if set(value) == {"__array__"}:
+            return arrays[value["__array__"]]
+        return {k: _decode_resume(v, arrays) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_decode_resume(v, arrays) for v in value]
+    return value
+
+
+def _array_names(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        if set(value) == {"__array__"}:
+            return [str(value["__array__"])]
+        return [n for v in value.values() for n in _array_names(v)]
+    if isinstance(value, list):
+        return [n for v in value for n in _array_names(v)]
+    return []
+
+
+def load_resume_state(filepath: Any) -> dict[str, Any] | None:
+    """The ``resume`` state saved with a model file, or None when it holds none."""
+    meta, zf = _open(filepath, FORMAT)
+    with zf:
+        encoded = meta.get("resume")
+        if encoded is None:
+            return None
+        arrays = _read_arrays(zf, "resume", _array_names(encoded), filepath)
+        return _decode_resume(encoded, arrays)
 
 
 def _compile_config(model: Any) -> dict[str, Any] | None:

@@ -41,7 +41,7 @@ import numpy as np
 
 from .base import Experiment, register_experiment
 from .context import RunContext, write_json_atomic
-from .ptb import PTBSequence, data_folder, read_history, stateful_callbacks
+from .ptb import PTBSequence, read_history, stateful_callbacks
 
 CHAR_RNN = {"hidden": 128, "layers": 2, "seq_length": 50, "batch_size": 50, "lr": 2e-3,
             "clip": 5.0, "epochs": 20, "lr_decay": 0.97, "lr_decay_after": 10}
@@ -190,7 +190,9 @@ def run(ctx: RunContext) -> dict[str, Any]:
     c = resolve(ctx.config)
     _rewrite_config(ctx, c)
     rnd.set_random_seed(ctx.seed)
-    corpus = load_tiny_shakespeare(data_folder(ctx, "tinyshakespeare"))
+    corpus = load_tiny_shakespeare(ctx.data_dir_or_default(
+        "tinyshakespeare", "charlm needs text: pass --data PATH, a plain text file or the "
+        "folder holding Tiny Shakespeare's input.txt"))
     chars = list(corpus.vocab.itos)
     V = len(chars)
     split = char_rnn_split if c["split"] == "charrnn" else contiguous_split

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from ..callbacks import Callback
+
 
 def write_json_atomic(path: Path, data: Any) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -64,27 +66,54 @@ class RunContext:
                                     f"folder that holds {'/'.join(parts)}")
         return path
 
-    def data_dir_or_default(self, folder: str, needs: str) -> Path:
-        """``--data``, else ``../shared/data/<folder>`` when it exists, else an error saying
-        ``needs`` (what the folder must hold)."""
+    def data_dir_or_default(self, folder: str, needs: str, files: tuple[str, ...] = ()
+                            ) -> Path:
+        """Where an experiment's data lies: ``--data``, else ``../shared/data/<folder>``
+        (relative to the current directory) when it exists; otherwise an error saying ``needs``
+        (what to pass). With ``files``, ``--data`` may also name a folder holding ``folder``
+        (such as the shared data folder), and the folder found must hold every one of them
+        (a clear error naming them when it does not); without, ``--data`` is returned as given
+        (a file or a folder, checked by the loader)."""
+        wanted = ", ".join(files)
         if self.data_dir is not None:
-            return self.data_dir
+            given = Path(self.data_dir)
+            if not files:
+                return given
+            for cand in (given, given / folder):
+                if cand.is_dir() and all((cand / f).is_file() for f in files):
+                    return cand
+            if given.is_file():
+                raise FileNotFoundError(f"--data {given} is a file; pass the folder holding "
+                                        f"{wanted}")
+            raise FileNotFoundError(f"{given} does not hold {wanted} (nor does "
+                                    f"{given / folder}); pass --data with the folder that does")
         default = Path("..") / "shared" / "data" / folder
-        if default.is_dir():
+        if default.is_dir() and all((default / f).is_file() for f in files):
             return default
-        raise FileNotFoundError(f"{needs}; {default} does not exist")
+        state = "does not exist" if not default.is_dir() else f"does not hold {wanted}"
+        raise FileNotFoundError(f"{needs}; the default {default} {state} (relative to "
+                                f"{Path.cwd()})")
 
     # -- training with checkpoints -----------------------------------------------------------------
     def fit(self, model: Any, x: Any = None, y: Any = None, *, label: str = "", **kwargs: Any
             ) -> Any:
-        """``model.fit`` with a per-epoch atomic checkpoint, CSV history and resume support."""
-        from ..callbacks import CSVLogger, ModelCheckpoint
-        from ..saving import load_model
+        """``model.fit`` with a per-epoch atomic checkpoint, CSV history and exact resume.
+
+        The checkpoint (``checkpoint[-label].rnnlab``) holds the model, its optimizer and
+        random-draw state, the number of epochs done and the state of every callback passed
+        in (``Callback.get_state``: EarlyStopping's best value, wait and best weights,
+        ReduceLROnPlateau's counters), all in one file written after the epoch's history row.
+        With ``resume`` the run continues from it as if never interrupted: the history CSV is
+        cut back to the checkpoint's epochs and the callbacks get their states back."""
+        from ..callbacks import CSVLogger
+        from ..saving import load_model, load_resume_state
 
         suffix = f"-{label}" if label else ""
         ckpt = self.out / f"checkpoint{suffix}.rnnlab"
         history_csv = self.out / f"history{suffix}.csv"
+        callbacks = list(kwargs.pop("callbacks", []))
         initial_epoch = 0
+        states = None
         if self.resume and ckpt.exists():
             restored = load_model(ckpt)
             model.set_weights(restored.get_weights())
@@ -94,10 +123,12 @@ class RunContext:
             for mine, theirs in zip(model.layers, restored.layers):
                 mine.rng_calls = theirs.rng_calls
                 mine._seed_value = theirs.seed_value()
-            initial_epoch = _epochs_done(history_csv)
-        callbacks = list(kwargs.pop("callbacks", []))
-        callbacks += [ModelCheckpoint(str(ckpt)),
-                      CSVLogger(str(history_csv), append=initial_epoch > 0)]
+            saved = load_resume_state(ckpt) or {}
+            initial_epoch = int(saved.get("epochs_done", _epochs_done(history_csv)))
+            _cut_history(history_csv, initial_epoch)
+            states = saved.get("callbacks")
+        callbacks += [CSVLogger(str(history_csv), append=initial_epoch > 0),
+                      RunCheckpoint(ckpt, callbacks[:], states)]
         kwargs.setdefault("verbose", self.verbose)
         history = model.fit(x, y, callbacks=callbacks, initial_epoch=initial_epoch, **kwargs)
         return history
@@ -139,8 +170,48 @@ def _rename_slots(state: dict[str, Any], source: Any, target: Any) -> dict[str, 
     return out
 
 
+def _cut_history(history_csv: Path, epochs: int) -> None:
+    """Keep the header and the first ``epochs`` rows (rows written after the checkpoint by an
+    interrupted run are dropped: the resumed run writes them again)."""
+    if not history_csv.exists():
+        return
+    lines = history_csv.read_text().splitlines(keepends=True)
+    if len(lines) <= epochs + 1:
+        return
+    fd, tmp = tempfile.mkstemp(dir=history_csv.parent, prefix=f".{history_csv.name}.",
+                               suffix=".tmp")
+    with os.fdopen(fd, "w") as fh:
+        fh.writelines(lines[:epochs + 1])
+    os.replace(tmp, history_csv)
+
+
 def _epochs_done(history_csv: Path) -> int:
     if not history_csv.exists():
         return 0
     with open(history_csv) as fh:
         return max(0, sum(1 for _ in fh) - 1)
+
+
+class RunCheckpoint(Callback):
+    """The experiment checkpoint: after every epoch (and after the history row), the model and
+    ``{"epochs_done", "callbacks": [{"class", "state"}, ...]}`` for ``callbacks`` in one atomic
+    file. Nothing is written while the epoch's loss is NaN/inf (the last good file stays).
+    ``states`` (from a checkpoint) are given back to the callbacks of the same class at the
+    same position when training begins, after their own ``on_train_begin`` reset."""
+
+    def __init__(self, path: Path, callbacks: list[Any], states: list[Any] | None) -> None:
+        super().__init__()
+        self.path, self.callbacks, self.pending = path, callbacks, states
+
+    def on_train_begin(self, logs: dict[str, Any] | None = None) -> None:
+        for cb, saved in zip(self.callbacks, self.pending or []):
+            if saved and saved.get("class") == type(cb).__name__ and saved.get("state"):
+                cb.set_state(saved["state"])
+        self.pending = None
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        loss = (logs or {}).get("loss")
+        if loss is not None and not np.isfinite(loss):
+            return
+        states = [{"class": type(cb).__name__, "state": cb.get_state()} for cb in self.callbacks]
+        self.model.save(self.path, resume={"epochs_done": epoch + 1, "callbacks": states})

@@ -24,7 +24,7 @@ import numpy as np
 
 from .base import Experiment, register_experiment
 from .context import RunContext
-from .ptb import PTBSequence, data_folder, read_history, stateful_callbacks
+from .ptb import PTBSequence, read_history, stateful_callbacks
 
 QUERIES = ["money", "stock", "president", "monday", "january", "company", "year", "good",
            "billion", "japan", "buy", "he"]
@@ -90,7 +90,9 @@ def run(ctx: RunContext) -> dict[str, Any]:
 
     c = ctx.config
     rnd.set_random_seed(ctx.seed)
-    data = load_ptb(data_folder(ctx, "ptb"), vocab_size=c["vocab_size"])
+    data = load_ptb(ctx.data_dir_or_default(
+        "ptb", "embeddings trains on Penn Treebank: pass --data PATH, the folder holding "
+        "ptb.train.txt and ptb.valid.txt"), vocab_size=c["vocab_size"])
     words = list(data.vocab.itos)
     V = len(words)
     train = PTBSequence(data.train, c["batch_size"], c["num_steps"], c["max_batches"])

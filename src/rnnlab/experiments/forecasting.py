@@ -43,29 +43,6 @@ TRAIN_HINT = {
 
 
 # -- data folders ----------------------------------------------------------------------------------
-def data_folder(ctx: Any, name: str, files: tuple[str, ...]) -> Path:
-    """The folder holding ``files``: ``--data`` (that folder itself, or a folder holding
-    ``name``, such as the shared data folder), else the default ``../shared/data/<name>``
-    relative to the current directory. A clear error when none of them holds the files."""
-    if ctx.data_dir is not None:
-        candidates = [Path(ctx.data_dir), Path(ctx.data_dir) / name]
-    else:
-        candidates = [Path("..") / "shared" / "data" / name]
-    for folder in candidates:
-        if folder.is_dir() and all((folder / f).is_file() for f in files):
-            return folder
-    wanted = ", ".join(files)
-    if ctx.data_dir is not None:
-        if Path(ctx.data_dir).is_file():
-            raise FileNotFoundError(f"--data {ctx.data_dir} is a file; pass the folder holding "
-                                    f"{wanted}")
-        raise FileNotFoundError(f"{ctx.data_dir} does not hold {wanted} (nor does "
-                                f"{Path(ctx.data_dir) / name}); pass --data with the folder "
-                                "that does")
-    raise FileNotFoundError(f"no data: the default folder {candidates[0]} does not exist here; "
-                            f"pass --data with the folder holding {wanted}")
-
-
 def history_from_csv(path: PathLike) -> dict[str, list[float]]:
     """Every epoch's logs from a history CSV written by ``ctx.fit`` (so that a run continued
     with ``--resume`` reports and plots all its epochs, not only the resumed ones)."""

@@ -47,18 +47,6 @@ from .context import RunContext
 
 
 # -- shared helpers (also used by charlm and embeddings) -------------------------------------------
-def data_folder(ctx: RunContext, name: str) -> Path:
-    """``--data`` if given, else ``../shared/data/<name>`` (relative to the current directory)."""
-    if ctx.data_dir is not None:
-        return ctx.data_dir
-    default = Path("..") / "shared" / "data" / name
-    if default.is_dir():
-        return default
-    raise FileNotFoundError(
-        f"no data folder: pass --data PATH (the folder holding the {name} files); the default "
-        f"{default} does not exist relative to {Path.cwd()}")
-
-
 class PTBSequence:
     """Keras ``Sequence``-style view of :func:`rnnlab.data.lm_batches`: batch ``i`` is window ``i``
     of the ``[batch_size, -1]`` token matrix (in order, never shuffled), so a stateful model can
@@ -193,7 +181,9 @@ def run(ctx: RunContext) -> dict[str, float]:
 
     c = ctx.config
     rnd.set_random_seed(ctx.seed)
-    data = load_ptb(data_folder(ctx, "ptb"), vocab_size=c["vocab_size"])
+    data = load_ptb(ctx.data_dir_or_default(
+        "ptb", "ptb needs Penn Treebank: pass --data PATH, the folder holding ptb.train.txt "
+        "and ptb.valid.txt"), vocab_size=c["vocab_size"])
     vocab_size = len(data.vocab)
     train = PTBSequence(data.train, c["batch_size"], c["num_steps"], c["max_batches"])
     valid = PTBSequence(data.valid, c["batch_size"], c["num_steps"], c["max_valid_batches"])

@@ -18,7 +18,7 @@ import numpy as np
 
 from .base import Experiment, register_experiment
 from .context import RunContext
-from .forecasting import data_folder, history_from_csv
+from .forecasting import history_from_csv
 
 DATA = "tiny_sentiment"
 
@@ -50,7 +50,9 @@ def run(ctx: RunContext) -> dict[str, float]:
     from . import plots
 
     c = ctx.config
-    folder = data_folder(ctx, DATA, ("train.csv", "test.csv"))
+    folder = ctx.data_dir_or_default(
+        DATA, "sentiment-tiny needs the tiny sentiment set: pass --data PATH, the folder holding "
+        "train.csv and test.csv", ("train.csv", "test.csv"))
     (train_x, train_y), (test_x, test_y) = load_tiny_sentiment(folder)
     vocab = sorted({w for t in train_x for w in t.lower().split()})
     maxlen = max(len(t.split()) for t in train_x + test_x)

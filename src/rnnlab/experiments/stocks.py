@@ -26,7 +26,7 @@ import numpy as np
 
 from .base import Experiment, register_experiment
 from .context import RunContext
-from .forecasting import data_folder, forecast_metadata, history_from_csv
+from .forecasting import forecast_metadata, history_from_csv
 
 DATA = "stocks"
 
@@ -58,7 +58,10 @@ def run(ctx: RunContext) -> dict[str, float]:
     from . import plots
 
     c = ctx.config
-    folder = data_folder(ctx, DATA, (c["train_file"], c["test_file"]))
+    files = (c["train_file"], c["test_file"])
+    folder = ctx.data_dir_or_default(
+        DATA, "stocks needs price CSVs: pass --data PATH, the folder holding "
+        f"{', '.join(files)}", files)
     train = np.asarray(read_csv_column(folder / c["train_file"], c["column"]), dtype=np.float64)
     test = np.asarray(read_csv_column(folder / c["test_file"], c["column"]), dtype=np.float64)
     if c["train_limit"]:
