@@ -124,7 +124,7 @@ class RunContext:
                 mine.rng_calls = theirs.rng_calls
                 mine._seed_value = theirs.seed_value()
             saved = load_resume_state(ckpt) or {}
-            initial_epoch = int(saved.get("epochs_done", _epochs_done(history_csv)))
+            initial_epoch = self.epochs_done(label)
             _cut_history(history_csv, initial_epoch)
             states = saved.get("callbacks")
         callbacks += [CSVLogger(str(history_csv), append=initial_epoch > 0),
@@ -132,6 +132,19 @@ class RunContext:
         kwargs.setdefault("verbose", self.verbose)
         history = model.fit(x, y, callbacks=callbacks, initial_epoch=initial_epoch, **kwargs)
         return history
+
+    def epochs_done(self, label: str = "") -> int:
+        """Epochs a resumed ``fit(label=...)`` starts after: the checkpoint's count (0 when not
+        resuming or when there is no checkpoint). For data pipelines that must start at the
+        same epoch (``RandomCrops``)."""
+        from ..saving import load_resume_state
+
+        suffix = f"-{label}" if label else ""
+        ckpt = self.out / f"checkpoint{suffix}.rnnlab"
+        if not (self.resume and ckpt.exists()):
+            return 0
+        saved = load_resume_state(ckpt) or {}
+        return int(saved.get("epochs_done", _epochs_done(self.out / f"history{suffix}.csv")))
 
     def save_model(self, model: Any, name: str = "model.rnnlab") -> Path:
         path = self.out / name
