@@ -37,6 +37,20 @@ def test_sentiment_smoke_writes_files_and_learns(tmp_path, shared_data):
     assert json.loads((tmp_path / "config.json").read_text())["resolved"]["maxlen"] == 40
     probs = model.predict(np.array([[0, 0, 5, 6, 7], [1, 2, 3, 4, 5]]), verbose=0)
     assert probs.shape == (2, 1) and np.all((probs > 0) & (probs < 1))
+    # `rnnlab predict` on text: each line encoded with the saved vocabulary, scored in windows
+    from rnnlab.experiments.forecasting import predict_file
+    from rnnlab.experiments.sentiment import predict_windowed
+
+    words = meta["vocab"][2:40]
+    lines = [" ".join(words), " ".join(reversed(words[:7])) + " zzznotaword"]
+    reviews = tmp_path / "reviews.txt"
+    reviews.write_text("\n".join(lines) + "\n")
+    got = predict_file(model, reviews)
+    w = meta["windows"]
+    ids = [list(range(2, 40)), [meta["vocab"].index(x) for x in reversed(words[:7])] + [1]]
+    want = predict_windowed(model, ids, w["length"], w["stride"], w["average"])
+    assert got.shape == (2, 1)
+    np.testing.assert_allclose(got[:, 0], want, rtol=1e-6)
 
 
 def test_sentiment_models_option_runs_a_subset(tmp_path, shared_data):
@@ -121,3 +135,46 @@ def test_sentiment_resume_reuses_finished_models(tmp_path, shared_data):
                            data=data, resume=True)
     assert (tmp_path / "model-bag.rnnlab").stat().st_mtime_ns == stamp
     assert again.metrics["test_accuracy_bag"] == first.metrics["test_accuracy_bag"]
+
+
+def test_review_windows_cover_the_whole_review_and_end_at_its_last_token():
+    from rnnlab.experiments.sentiment import review_windows
+
+    seq = list(range(10))
+    assert review_windows(seq, 4, 2) == [[0, 1, 2, 3], [2, 3, 4, 5], [4, 5, 6, 7], [6, 7, 8, 9]]
+    # strides that miss the end get one more window aligned to it
+    assert review_windows(seq, 4, 3) == [[0, 1, 2, 3], [3, 4, 5, 6], [6, 7, 8, 9]]
+    assert review_windows(seq, 4, 4) == [[0, 1, 2, 3], [4, 5, 6, 7], [6, 7, 8, 9]]
+    assert review_windows(seq, 10, 5) == [seq] and review_windows(seq[:3], 4, 2) == [[0, 1, 2]]
+    with pytest.raises(ValueError):
+        review_windows(seq, 4, 0)
+
+
+class _LastTokenModel:
+    """P(positive) = the last token id / 100 of each (pre-padded) row; records its inputs."""
+
+    def __init__(self):
+        self.seen = []
+
+    def predict(self, x, batch_size=None, verbose=0):
+        self.seen.append(np.asarray(x))
+        return (np.asarray(x)[:, -1] / 100.0).reshape(-1, 1)
+
+
+def test_predict_windowed_averages_each_reviews_windows():
+    from rnnlab.experiments.sentiment import binary_scores, predict_windowed
+
+    reviews = [[10, 20, 30, 40, 50], [90, 70], [5, 6, 7, 8]]
+    model = _LastTokenModel()
+    probs = predict_windowed(model, reviews, length=3, stride=2)
+    # windows: [10 20 30] [30 40 50] | [90 70] | [5 6 7] [6 7 8]
+    np.testing.assert_allclose(probs, [(0.30 + 0.50) / 2, 0.70, (0.07 + 0.08) / 2])
+    np.testing.assert_array_equal(model.seen[0], [[10, 20, 30], [30, 40, 50], [0, 90, 70],
+                                                  [5, 6, 7], [6, 7, 8]])
+    logit = predict_windowed(_LastTokenModel(), reviews, length=3, stride=2, average="logit")
+    mean_logit = (np.log(0.3 / 0.7) + np.log(0.5 / 0.5)) / 2
+    np.testing.assert_allclose(logit[0], 1 / (1 + np.exp(-mean_logit)))
+    np.testing.assert_allclose(logit[1], 0.70)
+    loss, acc = binary_scores(probs, np.array([1, 1, 0]))
+    assert acc == pytest.approx(2 / 3)  # 0.4 is called negative: wrong; 0.7 and 0.075 right
+    assert loss == pytest.approx(-(np.log(0.4) + np.log(0.7) + np.log(1 - 0.075)) / 3)

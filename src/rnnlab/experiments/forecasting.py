@@ -20,7 +20,9 @@ forecast proper).
 - a text file (one example per line) for text models whose metadata holds a ``vocab`` and an
   ``encoding``: ``"onehot-words"`` (one-hot word vectors, as ``sentiment-tiny``) or
   ``"word-ids"`` (ids = positions in ``vocab``, optional ``maxlen``, ``padding`` "pre"/"post",
-  ``oov_index``, ``lowercase``).
+  ``truncating`` (default: ``padding``), ``oov_index``, ``lowercase``). A ``"windows"`` entry
+  (``{"length", "stride", "average"}``, as ``sentiment`` writes) scores each whole line in
+  windows and averages them, as the model was evaluated (``sentiment.predict_windowed``).
 
 Every problem with the user's files or with the kind of model is a ``ValueError`` /
 ``FileNotFoundError`` / ``KeyError`` whose message says what was expected and what was found.
@@ -154,23 +156,29 @@ def _encode_text(meta: dict[str, Any], lines: list[str]) -> np.ndarray:
     if encoding == "word-ids":
         from ..utils import pad_sequences
 
-        index = {w: i for i, w in enumerate(vocab)}
-        oov = meta.get("oov_index")
-        seqs = []
-        for line in lines:
-            words = (line.lower() if meta.get("lowercase", True) else line).split()
-            ids = []
-            for w in words:
-                if w in index:
-                    ids.append(index[w])
-                elif oov is not None:
-                    ids.append(int(oov))
-            seqs.append(ids)
-        maxlen = meta.get("maxlen")
         padding = meta.get("padding", "pre")
-        return pad_sequences(seqs, maxlen=maxlen, padding=padding, truncating=padding)
+        return pad_sequences(_word_ids(meta, lines), maxlen=meta.get("maxlen"), padding=padding,
+                             truncating=meta.get("truncating", padding))
     raise ValueError(f"this text model's inputs are encoded as {encoding!r}, which `predict` "
                      "does not know; pass a .npy file of encoded inputs")
+
+
+def _word_ids(meta: dict[str, Any], lines: list[str]) -> list[list[int]]:
+    """Each line as ids (positions in ``meta["vocab"]``); unknown words become
+    ``oov_index`` (dropped without one)."""
+    index = {w: i for i, w in enumerate(meta["vocab"])}
+    oov = meta.get("oov_index")
+    seqs = []
+    for line in lines:
+        words = (line.lower() if meta.get("lowercase", True) else line).split()
+        ids = []
+        for w in words:
+            if w in index:
+                ids.append(index[w])
+            elif oov is not None:
+                ids.append(int(oov))
+        seqs.append(ids)
+    return seqs
 
 
 def predict_file(model: Any, path: PathLike) -> np.ndarray:
@@ -192,8 +200,16 @@ def predict_file(model: Any, path: PathLike) -> np.ndarray:
     if "vocab" not in meta:
         raise ValueError(f"{p} is not a .npy file, and this is {_describe(model)}, which takes "
                          "numeric arrays: save the inputs with numpy.save as a .npy file")
-    x = _encode_text(meta, _read_lines(p))
-    return _predict_array(model, x, p)
+    lines = _read_lines(p)
+    windows = meta.get("windows")
+    if windows and meta.get("encoding") == "word-ids":
+        from .sentiment import predict_windowed
+
+        probs = predict_windowed(model, _word_ids(meta, lines), int(windows["length"]),
+                                 int(windows["stride"]), str(windows["average"]),
+                                 meta.get("padding", "pre"))
+        return probs.reshape(-1, 1)
+    return _predict_array(model, _encode_text(meta, lines), p)
 
 
 def _predict_array(model: Any, arr: np.ndarray, path: Path) -> np.ndarray:

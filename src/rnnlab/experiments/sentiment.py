@@ -22,28 +22,49 @@ The vocabulary is built from the training reviews only (``max_words`` entries, `
 reviewers usually sum up, and padding goes in front; ``mask_zero`` makes the padding
 invisible to every model).
 
-Polarity settings (``PRESETS["polarity"]``, chosen on the 200 validation reviews only; the test
-reviews were not looked at while choosing). With 1,600 long reviews every recurrent model
-memorises the training set in 3-5 epochs (train accuracy ~99%, validation ~75-80%, while the
-bag of embeddings reaches ~86%); what closed most of the gap was regularisation of the input,
-not a bigger model:
+Evaluation reads whole reviews (``window_stride`` > 0, the polarity default): each review,
+not truncated, is cut into ``crop``-token windows every ``window_stride`` tokens, the last one
+aligned to the review's end (:func:`review_windows`); the model scores every window and the
+review's probability is the sigmoid of the mean window logit (``window_average="logit"``, or
+the mean probability with ``"prob"``; :func:`predict_windowed`). Validation after each epoch
+(and so ``EarlyStopping``) uses the same windowed scores, reported as ``val_loss`` and
+``val_accuracy``; test accuracy is computed the same way, once, at the end. Every model, the
+baseline included, gets the same windows. ``window_stride`` 0 (the IMDB default) evaluates the
+padded last ``maxlen`` tokens instead.
+
+Polarity settings (``PRESETS["polarity"]``, chosen on validation accuracy only, averaged over
+split seeds 0-4 (5 x 200 reviews); the test reviews were not looked at while choosing). With
+1,600 long reviews every recurrent model memorises the training set in 3-5 epochs; what closed
+most of the gap was regularisation of the input, not a bigger model:
 
 - ``crop`` 100: each epoch trains on one random 100-token window of every review
-  (:class:`RandomCrops`, a different window every epoch; evaluation still reads the last
-  ``maxlen`` = 400 tokens). Same pipeline for every model, the baseline included;
+  (:class:`RandomCrops`, a different window every epoch). Same pipeline for every model;
 - a small embedding (16) and vocabulary (10,000), ``Dropout(0.5)`` on the embeddings;
-- ``LSTM(32)`` (64 units, 32/64-dimensional embeddings and mean-pooled LSTM states were no
-  better on validation; initialising the recurrent models with the trained baseline's
-  embeddings, ``embed_init="bag"``, made them overfit sooner);
-- ``EarlyStopping`` on the validation loss with patience 15 (200 reviews make validation
-  accuracy jumpy), at most 150 epochs; baseline learning rate 3e-3.
+  ``LSTM(32)``; ``EarlyStopping`` on the validation loss, patience 15, at most 150 epochs;
+- windowed evaluation. Training on 100-token crops but reading the last 400 tokens left the
+  LSTM's final state with ~the last 100 tokens while the bag averaged all 400. Mean
+  validation accuracy over split seeds 0-4 (LSTM / bag): last 400 tokens, ``EarlyStopping``
+  on them 0.848 / 0.859; windows of 100 every 50, probabilities averaged 0.864 / 0.860;
+  logits averaged 0.871 / 0.862 (chosen; validation loss 0.34 against 0.39 for both);
+- then each model tuned on its own, windows and logit averaging fixed (mean validation
+  accuracy): baseline learning rate 3e-3 0.862, **1e-2 0.872** (chosen), 1e-2 with 64-dim
+  embeddings 0.855, 64-dim embeddings at 3e-3 0.868, embedding dropout 0.25 0.860; LSTM
+  (learning rate 1e-3, last state) **0.871** (kept), learning rate 3e-3 0.846, 64 units
+  0.870, max-pooled states 0.863; for both, crops and windows of 200 (stride 100): LSTM
+  0.857, bag 0.867 (100 kept). Earlier, without windows: 64 units, 32/64-dimensional
+  embeddings and mean-pooled states were no better, and starting the recurrent models from the
+  trained baseline's embeddings (``embed_init="bag"``) made them overfit sooner.
 
-Measured with these settings (split_seed 0): test accuracy bag 0.84, LSTM 0.79, GRU 0.79,
-BiLSTM 0.795, SimpleRNN 0.79 (about 3 minutes on one CPU core). Over split seeds 0-4 (5 x 200
-test reviews) the LSTM averages 0.827 and the baseline 0.854: on 1,600 reviews the order of the
-words does not pay for the extra parameters (as the Keras imdb_lstm example notes, such a set
-is too small for an LSTM to beat simpler bag-of-words methods). Pre-trained word vectors or
-more data (IMDB: ``--data`` with ``imdb.npz``) are what the recurrent models need.
+On validation the LSTM and the baseline are tied (0.871 / 0.872). Test accuracy with the frozen
+settings, measured once: split_seed 0 (``rnnlab run sentiment``, 237 s on the shared 2-core
+machine): SimpleRNN 0.825, LSTM 0.835, GRU 0.83, BiLSTM 0.835, bag 0.815. LSTM / bag per split
+seed 0-4: 0.835/0.815, 0.855/0.83, 0.85/0.81, 0.825/0.825, 0.87/0.905; mean 0.847 / 0.837
+(+0.010, standard error of the paired difference ~0.013). The LSTM is ahead on the default
+split, but the margin is within noise: after the settings were frozen, the baseline with its
+previous learning rate (3e-3, the runner-up on validation) scored 0.845 on split 0 and 0.859 on
+average, ahead of the LSTM. On 1,600 reviews the order of the words buys at best a point or
+two over a bag of words; more data (IMDB: ``--data`` with ``imdb.npz``) or pre-trained word
+vectors are what the recurrent models need to pull clearly ahead.
 """
 
 from __future__ import annotations
@@ -56,7 +77,7 @@ from typing import Any
 import numpy as np
 
 from .base import Experiment, register_experiment
-from .context import RunContext, _epochs_done, write_json_atomic
+from .context import RunContext, write_json_atomic
 from .mnist_rows import read_history_csv
 
 NAME = "sentiment"
@@ -71,10 +92,12 @@ PAD, UNK = "<pad>", "<unk>"
 PRESETS: dict[str, dict[str, Any]] = {
     "polarity": {"max_words": 10000, "maxlen": 400, "embed_dim": 16, "units": 32,
                  "dropout": 0.0, "recurrent_dropout": 0.0, "embed_dropout": 0.5, "crop": 100,
-                 "bag_learning_rate": 3e-3, "epochs": 150, "patience": 15},
+                 "bag_learning_rate": 1e-2, "epochs": 150, "patience": 15,
+                 "window_stride": 50},
     "imdb": {"max_words": 20000, "maxlen": 200, "embed_dim": 128, "units": 128,
              "dropout": 0.2, "recurrent_dropout": 0.2, "embed_dropout": 0.0, "crop": 0,
-             "bag_learning_rate": 1e-3, "epochs": 15, "patience": 3},
+             "bag_learning_rate": 1e-3, "epochs": 15, "patience": 3,
+             "window_stride": 0},
 }
 
 
@@ -210,6 +233,73 @@ class RandomCrops:
         self.epoch += 1
 
 
+def review_windows(seq: list[int], length: int, stride: int) -> list[list[int]]:
+    """``seq`` cut into ``length``-token windows starting every ``stride`` tokens, plus one
+    aligned to the end when the strides do not reach it; a review of at most ``length`` tokens
+    is a single window (itself)."""
+    if length < 1 or stride < 1:
+        raise ValueError(f"window length and stride must be positive, got {length}, {stride}")
+    n = len(seq)
+    if n <= length:
+        return [list(seq)]
+    starts = list(range(0, n - length + 1, stride))
+    if starts[-1] != n - length:
+        starts.append(n - length)
+    return [list(seq[s:s + length]) for s in starts]
+
+
+def predict_windowed(model: Any, seqs: list[list[int]], length: int, stride: int,
+                     average: str = "prob", padding: str = "pre",
+                     batch_size: int = 256) -> np.ndarray:
+    """Probability of the positive class for each whole review: the mean over its
+    :func:`review_windows` of the model's predicted probability (``average="prob"``), or the
+    sigmoid of the mean logit (``average="logit"``). Every review counts once, however many
+    windows it has."""
+    from ..utils import pad_sequences
+
+    if average not in ("prob", "logit"):
+        raise ValueError(f"average must be 'prob' or 'logit', got {average!r}")
+    windows: list[list[int]] = []
+    owner: list[int] = []
+    for i, seq in enumerate(seqs):
+        cut = review_windows(seq, length, stride)
+        windows += cut
+        owner += [i] * len(cut)
+    x = pad_sequences(windows, maxlen=length, padding=padding).astype(np.int64)
+    p = np.clip(np.asarray(model.predict(x, batch_size=batch_size, verbose=0),
+                           dtype=np.float64).reshape(-1), 1e-7, 1 - 1e-7)
+    values = p if average == "prob" else np.log(p) - np.log1p(-p)
+    counts = np.bincount(owner, minlength=len(seqs))
+    mean = np.bincount(owner, weights=values, minlength=len(seqs)) / counts
+    return mean if average == "prob" else 1.0 / (1.0 + np.exp(-mean))
+
+
+def binary_scores(probs: np.ndarray, labels: np.ndarray) -> tuple[float, float]:
+    """(binary cross-entropy, accuracy at 0.5) of predicted probabilities against 0/1 labels."""
+    p = np.clip(np.asarray(probs, dtype=np.float64).reshape(-1), 1e-7, 1 - 1e-7)
+    y = np.asarray(labels, dtype=np.float64).reshape(-1)
+    loss = -np.mean(y * np.log(p) + (1 - y) * np.log1p(-p))
+    return float(loss), float(np.mean((p > 0.5) == (y > 0.5)))
+
+
+def windowed_validation(seqs: list[list[int]], labels: np.ndarray, length: int, stride: int,
+                        average: str, padding: str) -> Any:
+    """A callback that scores the validation reviews with :func:`predict_windowed` after each
+    epoch and puts the result into the epoch logs as ``val_loss`` and ``val_accuracy`` (so
+    ``EarlyStopping``, the CSV history and the curves see the windowed figures). List it
+    before the callbacks that read those keys."""
+    from ..callbacks import Callback
+
+    class WindowedValidation(Callback):
+        def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+            if logs is None:
+                return
+            probs = predict_windowed(self.model, seqs, length, stride, average, padding)
+            logs["val_loss"], logs["val_accuracy"] = binary_scores(probs, labels)
+
+    return WindowedValidation()
+
+
 # -- models --------------------------------------------------------------------------------------
 def build_model(kind: str, vocab_size: int, c: dict[str, Any],
                 embeddings: np.ndarray | None = None) -> Any:
@@ -337,15 +427,29 @@ def run(ctx: RunContext) -> dict[str, Any]:
     x_tr, x_va, x_te = (pad(data[k][0]) for k in ("train", "val", "test"))
     y_tr, y_va, y_te = (data[k][1].astype(np.float32) for k in ("train", "val", "test"))
     lengths = np.asarray(data["lengths"])
+    stride, average = c["window_stride"], c["window_average"]
+    window = c["crop"] or maxlen
+    reads = (f"whole reviews read in {window}-token windows every {stride} tokens ({average}s "
+             "averaged)" if stride else f"{np.mean(lengths > maxlen):.0%} of training reviews "
+             "truncated")
     ctx.notes.append(
         f"{NAME}: {data['dataset']}; {len(x_tr)} train / {len(x_va)} validation / {len(x_te)} "
         f"test reviews; vocabulary {len(vocab)} (training reviews only); maxlen {maxlen} "
-        f"(padding {c['padding']!r}, truncating {c['truncating']!r}); "
-        f"{np.mean(lengths > maxlen):.0%} of training reviews truncated")
+        f"(padding {c['padding']!r}, truncating {c['truncating']!r}); {reads}")
     meta_base = {"experiment": NAME, "kind": "text_classify", "vocab": vocab, "maxlen": maxlen,
                  "padding": c["padding"], "truncating": c["truncating"], "pad_id": 0,
-                 "unk_id": 1, "lower": True, "tokenizer": "whitespace",
+                 "encoding": "word-ids", "oov_index": 1, "lowercase": True,
                  "labels": ["negative", "positive"], "dataset": data["dataset"]}
+    if stride:
+        meta_base["windows"] = {"length": window, "stride": stride, "average": average}
+
+    def score(model: Any, part: str, x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+        """(loss, accuracy) on a part: whole reviews in windows, else the padded ``x``."""
+        if stride:
+            probs = predict_windowed(model, data[part][0], window, stride, average, c["padding"])
+            return binary_scores(probs, y)
+        loss, acc = model.evaluate(x, y, batch_size=c["batch_size"], verbose=0)
+        return float(loss), float(acc)
     results: dict[str, dict[str, float]] = {}
     from_bag = c["embed_init"] == "bag"
     if from_bag:  # the baseline trains first; its embeddings start the recurrent models
@@ -364,23 +468,29 @@ def run(ctx: RunContext) -> dict[str, Any]:
         stopper = EarlyStopping(monitor=c["monitor"], patience=c["patience"],
                                 restore_best_weights=True)
         callbacks: list[Any] = [stopper]
+        validation: dict[str, Any] = {"validation_data": (x_va, y_va),
+                                      "validation_batch_size": c["batch_size"]}
+        if stride:  # windowed validation replaces the one on the padded reviews
+            callbacks.insert(0, windowed_validation(data["val"][0], y_va, window, stride,
+                                                    average, c["padding"]))
+            validation = {}
         if c["reduce_lr_patience"] > 0:
             callbacks.append(ReduceLROnPlateau(monitor="val_loss", factor=0.5, min_lr=1e-5,
                                                patience=c["reduce_lr_patience"]))
         if c["crop"]:
-            first = _epochs_done(ctx.out / f"history-{name}.csv") if ctx.resume else 0
+            first = ctx.epochs_done(name)
             train: dict[str, Any] = {"x": RandomCrops(
                 data["train"][0], y_tr, c["crop"], c["batch_size"], ctx.seed, c["padding"],
                 epoch=first)}
         else:
             train = {"x": x_tr, "y": y_tr, "batch_size": c["batch_size"]}
         start = time.perf_counter()
-        ctx.fit(model, label=name, epochs=c["epochs"], validation_data=(x_va, y_va),
-                validation_batch_size=c["batch_size"], callbacks=callbacks, **train)
+        ctx.fit(model, label=name, epochs=c["epochs"], callbacks=callbacks, **validation,
+                **train)
         seconds = time.perf_counter() - start
         history = read_history_csv(ctx.out / f"history-{name}.csv")
-        val_loss, val_acc = model.evaluate(x_va, y_va, batch_size=c["batch_size"], verbose=0)
-        test_loss, test_acc = model.evaluate(x_te, y_te, batch_size=c["batch_size"], verbose=0)
+        val_loss, val_acc = score(model, "val", x_va, y_va)
+        test_loss, test_acc = score(model, "test", x_te, y_te)
         epochs = len(history.get("loss", []))
         results[name] = {"val_accuracy": float(val_acc), "val_loss": float(val_loss),
                          "test_accuracy": float(test_acc), "test_loss": float(test_loss),
@@ -425,12 +535,14 @@ register_experiment(Experiment(
               "dropout": None, "recurrent_dropout": None, "embed_dropout": None,
               "dense_dropout": 0.0, "pooling": "last", "embed_init": "random",
               "freeze_embeddings": False, "learning_rate": 1e-3, "bag_learning_rate": None,
-              "crop": None, "reduce_lr_patience": 0, "clipnorm": 5.0, "batch_size": 32,
+              "crop": None, "window_stride": None,
+              "window_average": "logit", "reduce_lr_patience": 0, "clipnorm": 5.0, "batch_size": 32,
               "epochs": None, "patience": None, "monitor": "val_loss", "val_size": 200,
               "test_size": 200, "imdb_val_size": 2500, "split_seed": 0, "limit": 0,
               "seed": 0},
     smoke={"max_words": 2000, "maxlen": 40, "embed_dim": 8, "units": 4, "dropout": 0.0,
-           "recurrent_dropout": 0.0, "embed_dropout": 0.0, "crop": 20, "epochs": 2,
+           "recurrent_dropout": 0.0, "embed_dropout": 0.0, "crop": 20, "window_stride": 10,
+           "epochs": 2,
            "patience": 5, "limit": 64, "batch_size": 16, "learning_rate": 1e-2,
            "bag_learning_rate": 1e-2},
     run=run,
@@ -438,5 +550,6 @@ register_experiment(Experiment(
     target="LSTM test accuracy above the bag-of-embeddings baseline's",
     choices={"padding": ("pre", "post"), "truncating": ("pre", "post"),
              "pooling": ("last", "mean", "max"), "embed_init": ("random", "bag"),
+             "window_average": ("prob", "logit"),
              "monitor": ("val_accuracy", "val_loss")},
 ))
