@@ -256,12 +256,22 @@ class RNN(Layer):
         outputs = [out] + list(finals) if self.return_state else out
         return outputs, ("fast", seqs, mask, (N, T), want_states, listed)
 
+    def _split_output_grads(self, d_outputs: Any) -> tuple[Any, list[Any]]:
+        """``(d_output, [d_state per state, None where absent])`` from ``backward``'s input."""
+        if self.return_state:
+            return d_outputs[0], list(d_outputs[1:])
+        return d_outputs, [None] * len(self.state_sizes)
+
+    def _state_grads(self, cell: Any, d_states: list[Any], k: int, N: int
+                     ) -> tuple[Array, ...]:
+        """Gradients of ``cell``'s final states (``d_states[k:]``), zeros where absent."""
+        return tuple(
+            np.zeros((N, s), dtype=self.dtype) if d is None else np.asarray(d, self.dtype)
+            for d, s in zip(d_states[k:k + len(cell.state_size)], cell.state_size))
+
     def _backward_fast(self, d_outputs: Any, cache: Any, need_dx: bool = True) -> Any:
         _, seqs, _, (N, T), want_states, _ = cache
-        if self.return_state:
-            d_out, d_states = d_outputs[0], list(d_outputs[1:])
-        else:
-            d_out, d_states = d_outputs, [None] * len(self.state_sizes)
+        d_out, d_states = self._split_output_grads(d_outputs)
         H = self.units
         if d_out is None:
             dYt = None
@@ -274,11 +284,8 @@ class RNN(Layer):
         d_init: list[Array] = []
         k = len(self.state_sizes)
         for c, (q, in_mask) in reversed(list(zip(self.cells, seqs))):
-            n_states = len(c.state_size)
-            k -= n_states
-            dstate = tuple(
-                np.zeros((N, s), dtype=self.dtype) if d is None else np.asarray(d, self.dtype)
-                for d, s in zip(d_states[k:k + n_states], c.state_size))
+            k -= len(c.state_size)
+            dstate = self._state_grads(c, d_states, k, N)
             lowest = c is self.cells[0]
             dX, d0 = fast.backward(q, c, dYt, dstate, self.truncate_gradient,
                                    need_dx=need_dx or not lowest)
@@ -305,10 +312,7 @@ class RNN(Layer):
         if cache[0] == "fast":
             return self._backward_fast(d_outputs, cache)
         per_cell, mask, (N, T), want_states, listed = cache
-        if self.return_state:
-            d_out, d_states = d_outputs[0], list(d_outputs[1:])
-        else:
-            d_out, d_states = d_outputs, [None] * len(self.state_sizes)
+        d_out, d_states = self._split_output_grads(d_outputs)
         H = self.units
         if d_out is None:
             dY = None
@@ -320,11 +324,8 @@ class RNN(Layer):
         d_init: list[Array] = []
         k = len(self.state_sizes)
         for c, (xin, caches, in_mask) in reversed(list(zip(self.cells, per_cell))):
-            n_states = len(c.state_size)
-            k -= n_states
-            dstate = tuple(
-                np.zeros((N, s), dtype=self.dtype) if d is None else np.asarray(d, self.dtype)
-                for d, s in zip(d_states[k:k + n_states], c.state_size))
+            k -= len(c.state_size)
+            dstate = self._state_grads(c, d_states, k, N)
             dX, d0 = sweep_gradients(c, xin, caches, dY, dstate, mask, self.go_backwards,
                                      self.zero_output_for_mask, self.truncate_gradient)
             if in_mask is not None:
