@@ -31,6 +31,15 @@ def registered(name: str) -> type:
     return _CLASSES[name]
 
 
+def spec_parts(spec: Any, what: str) -> tuple[str, dict[str, Any]]:
+    """``(class_name, config)`` of a ``{"class_name": str, "config": dict}`` spec given to a
+    ``get`` (``what``: "a loss", "an optimizer" ...); a clear error for any other dict."""
+    if set(spec) != {"class_name", "config"} or not isinstance(spec["class_name"], str):
+        raise ValueError(f"{what} dict must have exactly the keys 'class_name' and 'config', "
+                         f"got keys {sorted(spec)}")
+    return spec["class_name"], spec["config"] or {}
+
+
 def serialize(value: Any) -> Any:
     """Turn a config value into JSON-able data (objects become class_name/config dicts)."""
     if hasattr(value, "get_config") and not isinstance(value, type):

@@ -35,7 +35,7 @@ from typing import Any
 import numpy as np
 
 from . import losses as _losses
-from ._registry import register
+from ._registry import register, spec_parts
 
 __all__ = [
     "Metric",
@@ -607,20 +607,13 @@ def get(identifier: Any, loss: Any = None, output_shape: Any = None) -> Metric:
                 return Perplexity(from_logits=loss_obj.from_logits, sparse=False, name=identifier)
         return cls(name=identifier)
     if isinstance(identifier, Mapping):
-        if set(identifier) != {"class_name", "config"} or not isinstance(
-            identifier["class_name"], str
-        ):
-            raise ValueError(
-                "a metric dict must have exactly the keys 'class_name' and 'config', got keys "
-                f"{sorted(identifier)}"
-            )
-        cls_name = identifier["class_name"]
+        cls_name, config = spec_parts(identifier, "a metric")
         cls = _CLASSES.get(cls_name) or _LOOKUP.get(_key(cls_name))
         if cls is None:
             raise ValueError(
                 f"Unknown metric class {cls_name!r}. Valid classes: {sorted(_CLASSES)}"
             )
-        return cls.from_config(identifier["config"] or {})
+        return cls.from_config(config)
     raise TypeError(
         f"Could not interpret metric identifier {identifier!r}: expected a name in {names()}, "
         "a Metric instance or a {'class_name', 'config'} dict"

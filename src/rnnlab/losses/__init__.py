@@ -44,6 +44,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .._registry import spec_parts
 from .base import EPSILON, Loss
 from .crossentropy import (
     BinaryCrossentropy,
@@ -135,14 +136,8 @@ def get(identifier: Any) -> Loss:
     if isinstance(identifier, str):
         return _lookup(identifier)()
     if isinstance(identifier, Mapping):
-        if set(identifier) != {"class_name", "config"} or not isinstance(
-            identifier["class_name"], str
-        ):
-            raise ValueError(
-                "a loss dict must have exactly the keys 'class_name' and 'config', got keys "
-                f"{sorted(identifier)}"
-            )
-        return _lookup(identifier["class_name"]).from_config(identifier["config"] or {})
+        class_name, config = spec_parts(identifier, "a loss")
+        return _lookup(class_name).from_config(config)
     if hasattr(identifier, "value_and_grad"):
         return identifier  # a user loss following the same protocol
     raise TypeError(

@@ -55,6 +55,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .. import schedules
+from .._registry import spec_parts
 from ..schedules import (
     ExponentialDecay,
     LearningRateSchedule,
@@ -116,15 +117,8 @@ def get(identifier: Any) -> Optimizer:
     if isinstance(identifier, str):
         return _lookup(identifier)()
     if isinstance(identifier, Mapping):
-        if set(identifier) != {"class_name", "config"} or not isinstance(
-            identifier["class_name"], str
-        ):
-            raise ValueError(
-                "an optimizer dict must have exactly the keys 'class_name' and 'config', got "
-                f"keys {sorted(identifier)}"
-            )
-        cls = _lookup(identifier["class_name"])
-        return cls.from_config(identifier["config"] or {})
+        class_name, config = spec_parts(identifier, "an optimizer")
+        return _lookup(class_name).from_config(config)
     raise TypeError(
         f"Could not interpret optimizer identifier {identifier!r}: expected a name in {names()}, "
         "an Optimizer instance or a {'class_name', 'config'} dict"
