@@ -19,6 +19,12 @@ from .base import (
 )
 
 
+def _label_smoothing(value: Any) -> float:
+    if not 0.0 <= float(value) <= 1.0:
+        raise ValueError(f"label_smoothing must be in [0, 1], got {value!r}")
+    return float(value)
+
+
 @register
 class BinaryCrossentropy(_ElementwiseLoss):
     """Binary cross-entropy averaged over the last axis, ``keras.losses.BinaryCrossentropy``.
@@ -38,9 +44,7 @@ class BinaryCrossentropy(_ElementwiseLoss):
     ):
         super().__init__(reduction=reduction, name=name)
         self.from_logits = bool(from_logits)
-        if not 0.0 <= float(label_smoothing) <= 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = _label_smoothing(label_smoothing)
 
     def _compute(self, y_true: Array, y_pred: Array, need_grad: bool) -> tuple[Array, Array | None]:
         t = y_true
@@ -92,9 +96,7 @@ class CategoricalCrossentropy(Loss):
     ):
         super().__init__(reduction=reduction, name=name)
         self.from_logits = bool(from_logits)
-        if not 0.0 <= float(label_smoothing) <= 1.0:
-            raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing!r}")
-        self.label_smoothing = float(label_smoothing)
+        self.label_smoothing = _label_smoothing(label_smoothing)
 
     def _prepare(self, y_true: Any, y_pred: Array, valid: Array | None = None) -> _Prepared:
         _check_classes(y_pred, self._label())
