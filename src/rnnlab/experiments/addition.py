@@ -23,8 +23,7 @@ from typing import Any
 import numpy as np
 
 from .base import Experiment, register_experiment
-from .context import RunContext
-from .forecasting import history_from_csv
+from .context import RunContext, read_history
 
 
 def exact_match(model: Any, x: np.ndarray, y: np.ndarray, batch_size: int = 512) -> float:
@@ -82,7 +81,7 @@ def run(ctx: RunContext) -> dict[str, float]:
     ctx.fit(model, x_train, y_train, batch_size=c["batch_size"], epochs=c["epochs"],
             validation_data=(x_val, y_val), shuffle=True,
             callbacks=[_exact_match_callback(x_val, y_val, c["stop_at"])])
-    hist = history_from_csv(ctx.out / "history.csv")
+    hist = read_history(ctx.out / "history.csv")
     epochs_done = len(hist["loss"])
     metrics = {
         "val_exact_match": exact_match(model, x_val, y_val),

@@ -40,8 +40,8 @@ from typing import Any
 import numpy as np
 
 from .base import Experiment, register_experiment
-from .context import RunContext, write_json_atomic
-from .ptb import PTBSequence, read_history, stateful_callbacks
+from .context import RunContext, read_history, write_json_atomic
+from .ptb import PTBSequence, stateful_callbacks
 
 CHAR_RNN = {"hidden": 128, "layers": 2, "seq_length": 50, "batch_size": 50, "lr": 2e-3,
             "clip": 5.0, "epochs": 20, "lr_decay": 0.97, "lr_decay_after": 10}

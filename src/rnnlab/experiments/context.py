@@ -183,6 +183,21 @@ def _rename_slots(state: dict[str, Any], source: Any, target: Any) -> dict[str, 
     return out
 
 
+def read_history(path: Path) -> dict[str, list[float]]:
+    """The per-epoch history CSV written by ``RunContext.fit`` as ``{column: [values]}`` (every
+    epoch, also after ``--resume``; columns without values left out; ``{}`` when the file does
+    not exist)."""
+    out: dict[str, list[float]] = {}
+    if not Path(path).exists():
+        return out
+    with open(path, newline="") as fh:
+        for row in csv.DictReader(fh):
+            for key, value in row.items():
+                if key != "epoch" and value not in ("", None):
+                    out.setdefault(key, []).append(float(value))
+    return out
+
+
 def _cut_history(history_csv: Path, epochs: int) -> None:
     """Keep the header and the first ``epochs`` rows (rows written after the checkpoint by an
     interrupted run are dropped: the resumed run writes them again)."""

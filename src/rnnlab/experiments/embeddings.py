@@ -23,8 +23,8 @@ from typing import Any
 import numpy as np
 
 from .base import Experiment, register_experiment
-from .context import RunContext
-from .ptb import PTBSequence, read_history, stateful_callbacks
+from .context import RunContext, read_history
+from .ptb import PTBSequence, stateful_callbacks
 
 QUERIES = ["money", "stock", "president", "monday", "january", "company", "year", "good",
            "billion", "japan", "buy", "he"]

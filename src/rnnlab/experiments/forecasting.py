@@ -44,21 +44,6 @@ TRAIN_HINT = {
 }
 
 
-# -- data folders ----------------------------------------------------------------------------------
-def history_from_csv(path: PathLike) -> dict[str, list[float]]:
-    """Every epoch's logs from a history CSV written by ``ctx.fit`` (so that a run continued
-    with ``--resume`` reports and plots all its epochs, not only the resumed ones)."""
-    import csv
-
-    out: dict[str, list[float]] = {}
-    with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            for key, value in row.items():
-                if key != "epoch" and value not in ("", None):
-                    out.setdefault(key, []).append(float(value))
-    return out
-
-
 # -- forecasting models ----------------------------------------------------------------------------
 def forecast_metadata(experiment: str, column: str, lookback: int, horizon: int,
                       scaler: Any, **extra: Any) -> dict[str, Any]:

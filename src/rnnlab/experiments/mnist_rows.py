@@ -18,14 +18,13 @@ restored); the test images are used once, at the end.
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .base import Experiment, register_experiment
-from .context import RunContext
+from .context import RunContext, read_history
 
 NAME = "mnist-rows"
 DATA = "mnist"
@@ -42,19 +41,6 @@ def _data_dir(ctx: RunContext) -> Path:
 def _has_train_set(folder: Path) -> bool:
     return all(any((folder / f"train-{kind}-ubyte{ext}").is_file() for ext in (".gz", ""))
                for kind in ("images-idx3", "labels-idx1"))
-
-
-def read_history_csv(path: Path) -> dict[str, list[float]]:
-    """The per-epoch history CSV written by ``ctx.fit`` (every epoch, resumed runs included)."""
-    out: dict[str, list[float]] = {}
-    if not path.exists():
-        return out
-    with open(path, newline="") as fh:
-        for row in csv.DictReader(fh):
-            for key, value in row.items():
-                if key != "epoch" and value not in ("", None):
-                    out.setdefault(key, []).append(float(value))
-    return out
 
 
 def load_split(ctx: RunContext) -> dict[str, Any]:
@@ -149,7 +135,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.fit(model, data["x_train"], data["y_train"], batch_size=c["batch_size"],
             epochs=c["epochs"], validation_data=(data["x_val"], data["y_val"]),
             callbacks=callbacks)
-    history = read_history_csv(ctx.out / "history.csv")
+    history = read_history(ctx.out / "history.csv")
     test_loss, test_acc = model.evaluate(data["x_test"], data["y_test"],
                                          batch_size=c["batch_size"], verbose=0)
     val_loss, val_acc = model.evaluate(data["x_val"], data["y_val"],

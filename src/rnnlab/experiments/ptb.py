@@ -37,13 +37,12 @@ from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from .base import Experiment, register_experiment
-from .context import RunContext
+from .context import RunContext, read_history
 
 
 # -- shared helpers (also used by charlm and embeddings) -------------------------------------------
@@ -119,16 +118,6 @@ def stateful_callbacks(model: Any, tokens_per_epoch: int, lr_scale: float = 0.0)
             model.reset_states()
 
     return StateAndPerplexity()
-
-
-def read_history(path: Path) -> dict[str, list[float]]:
-    """The per-epoch CSV written by ``ctx.fit`` as ``{column: [values]}``."""
-    import csv
-
-    with open(path, newline="") as fh:
-        rows = list(csv.DictReader(fh))
-    keys = [k for k in (rows[0] if rows else {}) if k != "epoch"]
-    return {k: [float(r[k]) for r in rows if r.get(k) not in (None, "")] for k in keys}
 
 
 def evaluate_stream(model: Any, seq: PTBSequence) -> float:

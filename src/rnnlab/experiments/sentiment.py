@@ -77,8 +77,7 @@ from typing import Any
 import numpy as np
 
 from .base import Experiment, register_experiment
-from .context import RunContext, write_json_atomic
-from .mnist_rows import read_history_csv
+from .context import RunContext, read_history, write_json_atomic
 
 NAME = "sentiment"
 DATA = "movie_review_polarity"
@@ -488,7 +487,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
         ctx.fit(model, label=name, epochs=c["epochs"], callbacks=callbacks, **validation,
                 **train)
         seconds = time.perf_counter() - start
-        history = read_history_csv(ctx.out / f"history-{name}.csv")
+        history = read_history(ctx.out / f"history-{name}.csv")
         val_loss, val_acc = score(model, "val", x_va, y_va)
         test_loss, test_acc = score(model, "test", x_te, y_te)
         epochs = len(history.get("loss", []))

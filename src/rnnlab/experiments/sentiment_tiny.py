@@ -17,8 +17,7 @@ from __future__ import annotations
 import numpy as np
 
 from .base import Experiment, register_experiment
-from .context import RunContext
-from .forecasting import history_from_csv
+from .context import RunContext, read_history
 
 DATA = "tiny_sentiment"
 
@@ -69,7 +68,7 @@ def run(ctx: RunContext) -> dict[str, float]:
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     ctx.fit(model, x_train, y_train, batch_size=c["batch_size"], epochs=c["epochs"],
             validation_data=(x_test, y_test), shuffle=True)
-    hist = history_from_csv(ctx.out / "history.csv")
+    hist = read_history(ctx.out / "history.csv")
     test_loss, test_acc = model.evaluate(x_test, y_test, verbose=0)
     train_loss, train_acc = model.evaluate(x_train, y_train, verbose=0)
     model.metadata = {"experiment": "sentiment-tiny", "kind": "text-classifier",

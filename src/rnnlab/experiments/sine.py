@@ -22,8 +22,7 @@ from typing import Any
 import numpy as np
 
 from .base import Experiment, register_experiment
-from .context import RunContext
-from .forecasting import history_from_csv
+from .context import RunContext, read_history
 
 
 def make_data(c: dict[str, Any], seed: int) -> tuple[np.ndarray, ...]:
@@ -85,7 +84,7 @@ def run(ctx: RunContext) -> dict[str, float]:
     ax.autoscale_view()
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.2), ncol=2, frameon=False)
     ctx.save_plot(fig, "predictions.png")
-    hist = history_from_csv(ctx.out / "history.csv")
+    hist = read_history(ctx.out / "history.csv")
     fig = plots.curves(hist, "sine: mean squared error per epoch")
     fig.axes[0].set_yscale("log")
     ctx.save_plot(fig, "loss.png")

@@ -25,8 +25,8 @@ from typing import Any
 import numpy as np
 
 from .base import Experiment, register_experiment
-from .context import RunContext
-from .forecasting import forecast_metadata, history_from_csv
+from .context import RunContext, read_history
+from .forecasting import forecast_metadata
 
 DATA = "stocks"
 
@@ -82,7 +82,7 @@ def run(ctx: RunContext) -> dict[str, float]:
     model = build_model(c)
     ctx.fit(model, x_train, y_train, batch_size=c["batch_size"], epochs=c["epochs"],
             shuffle=True)
-    hist = history_from_csv(ctx.out / "history.csv")
+    hist = read_history(ctx.out / "history.csv")
     pred = scaler.inverse_transform(np.asarray(model.predict(x_test, verbose=0)).reshape(-1))
     truth = test
     assert np.allclose(scaler.inverse_transform(y_test_scaled.reshape(-1)), truth)

@@ -33,8 +33,8 @@ from typing import Any
 import numpy as np
 
 from .base import Experiment, register_experiment
-from .context import RunContext
-from .forecasting import forecast_metadata, history_from_csv
+from .context import RunContext, read_history
+from .forecasting import forecast_metadata
 
 SYNTHETIC_COLUMNS = ("temperature", "pressure")
 
@@ -169,7 +169,7 @@ def run(ctx: RunContext) -> dict[str, float]:
                 data.y_train.astype(np.float32), label=variant,
                 batch_size=c["batch_size"], epochs=epochs,
                 validation_data=(data.x_val.astype(np.float32), data.y_val.astype(np.float32)))
-        hist = history_from_csv(ctx.out / f"history-{variant}.csv")
+        hist = read_history(ctx.out / f"history-{variant}.csv")
         curves[f"{variant} train"] = [v * scale for v in hist["loss"]]
         curves[f"{variant} validation"] = [v * scale for v in hist["val_loss"]]
         for part, (x, y) in splits.items():
