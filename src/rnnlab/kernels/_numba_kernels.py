@@ -303,6 +303,40 @@ def gru_forward(P, S, HN, Y, W2T, bhh, HP, RM, HM, M, reverse, has_rm, has_mask,
 
 # -- backward sweeps -----------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy", nogil=True)
+def _skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out):
+    """Row ``n`` is masked at step ``t``: no pre-activation gradient (``dz[n] = 0``); unless
+    ``zero_out``, its output gradient is carried to the previous unmasked step (the output
+    there was repeated here)."""
+    zero = dz.dtype.type(0.0)
+    for k in range(dz.shape[1]):
+        dz[n, k] = zero
+    if not zero_out:
+        for j in range(carry.shape[1]):
+            dy = carry[n, j]
+            if has_dy:
+                dy = dYt[t, n, j] + carry[n, j]
+            carry[n, j] = dy
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1):
+    """``dh = DH ⊙ RM`` (recurrent dropout) or ``DH`` on the rows unmasked at step ``t``."""
+    for n in range(r0, r1):
+        if has_mask and not M[t, n]:
+            continue
+        for j in range(dh.shape[1]):
+            dh[n, j] = DH[n, j] * RM[n, j] if has_rm else DH[n, j]
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _add_rows(d, DZS, r0, r1):
+    """``d[r0:r1] += DZS[r0:r1]`` (truncated BPTT accumulates each window's gradient)."""
+    for n in range(r0, r1):
+        for k in range(d.shape[1]):
+            d[n, k] += DZS[n, k]
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
 def simple_backward(S, W, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, dhi, reverse,
                     has_rm, has_mask, zero_out, acc, act, r0, r1):
     """BPTT over processing positions ``hi-1 … lo`` (activation codes: 0 tanh, 1 relu,
@@ -319,13 +353,7 @@ def simple_backward(S, W, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, dhi, 
         dz = DZS if acc else dZ[t]
         for n in range(r0, r1):
             if has_mask and not M[t, n]:
-                for j in range(H):
-                    dz[n, j] = zero
-                    if not zero_out:
-                        dy = carry[n, j]
-                        if has_dy:
-                            dy = dYt[t, n, j] + carry[n, j]
-                        carry[n, j] = dy
+                _skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
                 continue
             for j in range(H):
                 dy = dYt[t, n, j] if has_dy else zero
@@ -341,16 +369,9 @@ def simple_backward(S, W, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, dhi, 
                 else:
                     dz[n, j] = x * one
         _mm(dz[r0:r1], W, DH[r0:r1], 0.0)
-        for n in range(r0, r1):
-            if has_mask and not M[t, n]:
-                continue
-            for j in range(H):
-                dh[n, j] = DH[n, j] * RM[n, j] if has_rm else DH[n, j]
+        _state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
         if acc:
-            d = dZ[t]
-            for n in range(r0, r1):
-                for j in range(H):
-                    d[n, j] += DZS[n, j]
+            _add_rows(dZ[t], DZS, r0, r1)
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -368,14 +389,7 @@ def lstm_backward(P, C, TC, W, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, hi, d
         dz = DZS if acc else dZ[t]
         for n in range(r0, r1):
             if has_mask and not M[t, n]:
-                for k in range(G):
-                    dz[n, k] = zero
-                if not zero_out:
-                    for j in range(H):
-                        dy = carry[n, j]
-                        if has_dy:
-                            dy = dYt[t, n, j] + carry[n, j]
-                        carry[n, j] = dy
+                _skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
                 continue
             a = P[t, n]
             for j in range(H):
@@ -396,16 +410,9 @@ def lstm_backward(P, C, TC, W, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, hi, d
                 dz[n, 3 * H + j] = dhh * tc * (og * (one - og))
                 dc[n, j] = dcc * fg
         _mm(dz[r0:r1], W, DH[r0:r1], 0.0)
-        for n in range(r0, r1):
-            if has_mask and not M[t, n]:
-                continue
-            for j in range(H):
-                dh[n, j] = DH[n, j] * RM[n, j] if has_rm else DH[n, j]
+        _state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
         if acc:
-            d = dZ[t]
-            for n in range(r0, r1):
-                for k in range(G):
-                    d[n, k] += DZS[n, k]
+            _add_rows(dZ[t], DZS, r0, r1)
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -424,14 +431,8 @@ def gru_backward(P, S, HN, W, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, lo, h
         for n in range(r0, r1):
             if has_mask and not M[t, n]:
                 for k in range(G):
-                    dz[n, k] = zero
                     DR[n, k] = zero
-                if not zero_out:
-                    for j in range(H):
-                        dy = carry[n, j]
-                        if has_dy:
-                            dy = dYt[t, n, j] + carry[n, j]
-                        carry[n, j] = dy
+                _skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
                 continue
             a = P[t, n]
             for j in range(H):
@@ -461,10 +462,7 @@ def gru_backward(P, S, HN, W, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, lo, h
                 dhm = DH[n, j] * RM[n, j] if has_rm else DH[n, j]
                 dh[n, j] = DHZ[n, j] + dhm
         if acc:
-            d = dZ[t]
-            for n in range(r0, r1):
-                for k in range(G):
-                    d[n, k] += DZS[n, k]
+            _add_rows(dZ[t], DZS, r0, r1)
 
 
 # -- engine entry points (see rnnlab.kernels.driver) ---------------------------------------------
