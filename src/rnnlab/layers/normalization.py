@@ -86,6 +86,22 @@ class _Norm(Layer):
                 f"got shape {x.shape}")
         return x.astype(self.dtype, copy=False), layout
 
+    def _affine(self, xhat: Array, lay: _Layout) -> Array:
+        """``y = γ·x̂ + β`` (each part only when ``scale`` / ``center``)."""
+        y = xhat * self.params["weight"].reshape(lay.broadcast) if self.scale else xhat.copy()
+        if self.center:
+            y += self.params["bias"].reshape(lay.broadcast)
+        return y
+
+    def _affine_backward(self, dy: Array, xhat: Array, lay: _Layout) -> Array:
+        """Add dγ, dβ; return the gradient with respect to ``x̂``."""
+        if self.center:
+            self.grads["bias"] += self._param_grad(dy, lay)
+        if not self.scale:
+            return dy
+        self.grads["weight"] += self._param_grad(dy * xhat, lay)
+        return dy * self.params["weight"].reshape(lay.broadcast)
+
     def _param_grad(self, a: Array, layout: _Layout) -> Array:
         return a.sum(axis=layout.reduce).reshape(self.param_shape)
 
@@ -169,22 +185,9 @@ class BatchNormalization(_Norm):
         rv[...] = rv * m + var.reshape(self.param_shape) * (1.0 - m)
         return y, (lay, True, xhat, inv, w, count)
 
-    def _affine(self, xhat: Array, lay: _Layout) -> Array:
-        y = xhat * self.params["weight"].reshape(lay.broadcast) if self.scale else xhat.copy()
-        if self.center:
-            y += self.params["bias"].reshape(lay.broadcast)
-        return y
-
     def backward(self, d_outputs: Any, cache: Any) -> Any:
         lay, training, xhat, inv, w, count = cache
-        dy = np.asarray(d_outputs, dtype=self.dtype)
-        if self.scale:
-            self.grads["weight"] += self._param_grad(dy * xhat, lay)
-            g = dy * self.params["weight"].reshape(lay.broadcast)
-        else:
-            g = dy
-        if self.center:
-            self.grads["bias"] += self._param_grad(dy, lay)
+        g = self._affine_backward(np.asarray(d_outputs, dtype=self.dtype), xhat, lay)
         if not training:
             return g * inv
         red = lay.reduce
@@ -238,20 +241,10 @@ class LayerNormalization(_Norm):
         var = (xc * xc).mean(axis=lay.axes, keepdims=True)
         inv = 1.0 / np.sqrt(var + self.epsilon)
         xhat = xc * inv
-        y = xhat * self.params["weight"].reshape(lay.broadcast) if self.scale else xhat.copy()
-        if self.center:
-            y += self.params["bias"].reshape(lay.broadcast)
-        return y, (lay, xhat, inv)
+        return self._affine(xhat, lay), (lay, xhat, inv)
 
     def backward(self, d_outputs: Any, cache: Any) -> Any:
         lay, xhat, inv = cache
-        dy = np.asarray(d_outputs, dtype=self.dtype)
-        if self.scale:
-            self.grads["weight"] += self._param_grad(dy * xhat, lay)
-            g = dy * self.params["weight"].reshape(lay.broadcast)
-        else:
-            g = dy
-        if self.center:
-            self.grads["bias"] += self._param_grad(dy, lay)
+        g = self._affine_backward(np.asarray(d_outputs, dtype=self.dtype), xhat, lay)
         return inv * (g - g.mean(axis=lay.axes, keepdims=True)
                       - xhat * (g * xhat).mean(axis=lay.axes, keepdims=True))
