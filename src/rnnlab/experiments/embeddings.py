@@ -24,7 +24,7 @@ import numpy as np
 
 from .base import Experiment, register_experiment
 from .context import RunContext, read_history
-from .ptb import PTBSequence, stateful_callbacks
+from .ptb import load_streams, stateful_callbacks
 
 QUERIES = ["money", "stock", "president", "monday", "january", "company", "year", "good",
            "billion", "japan", "buy", "he"]
@@ -85,18 +85,13 @@ def build_model(c: dict[str, Any], vocab_size: int) -> Any:
 
 def run(ctx: RunContext) -> dict[str, Any]:
     from .. import random as rnd
-    from ..data import load_ptb
     from . import plots
 
     c = ctx.config
     rnd.set_random_seed(ctx.seed)
-    data = load_ptb(ctx.data_dir_or_default(
-        "ptb", "embeddings trains on Penn Treebank: pass --data PATH, the folder holding "
-        "ptb.train.txt and ptb.valid.txt"), vocab_size=c["vocab_size"])
+    data, train, valid = load_streams(ctx, "embeddings trains on Penn Treebank")
     words = list(data.vocab.itos)
     V = len(words)
-    train = PTBSequence(data.train, c["batch_size"], c["num_steps"], c["max_batches"])
-    valid = PTBSequence(data.valid, c["batch_size"], c["num_steps"], c["max_valid_batches"])
     model = build_model(c, V)
     model.metadata = {"kind": "wordlm", "experiment": "embeddings", "vocab": words}
     ctx.fit(model, train, epochs=c["epochs"], validation_data=valid,

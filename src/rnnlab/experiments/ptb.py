@@ -157,6 +157,21 @@ def build_model(c: dict[str, Any], vocab_size: int) -> Any:
     return model
 
 
+def load_streams(ctx: RunContext, needs: str) -> tuple[Any, PTBSequence, PTBSequence]:
+    """Penn Treebank (``--data`` or the shared folder; ``needs`` starts the error when absent)
+    and its training and validation batch streams, from ``ctx.config`` (``vocab_size``,
+    ``batch_size``, ``num_steps``, ``max_batches``, ``max_valid_batches``)."""
+    from ..data import load_ptb
+
+    c = ctx.config
+    data = load_ptb(ctx.data_dir_or_default(
+        "ptb", f"{needs}: pass --data PATH, the folder holding ptb.train.txt and "
+        "ptb.valid.txt"), vocab_size=c["vocab_size"])
+    train = PTBSequence(data.train, c["batch_size"], c["num_steps"], c["max_batches"])
+    valid = PTBSequence(data.valid, c["batch_size"], c["num_steps"], c["max_valid_batches"])
+    return data, train, valid
+
+
 def lr_at(c: dict[str, Any], epoch: int) -> float:
     """Reference schedule (0-based epoch): ``lr * lr_decay ** max(epoch + 1 - max_epoch, 0)``."""
     return c["lr"] * c["lr_decay"] ** max(epoch + 1 - c["max_epoch"], 0)
@@ -165,17 +180,12 @@ def lr_at(c: dict[str, Any], epoch: int) -> float:
 def run(ctx: RunContext) -> dict[str, float]:
     from .. import random as rnd
     from ..callbacks import LearningRateScheduler
-    from ..data import load_ptb
     from . import plots
 
     c = ctx.config
     rnd.set_random_seed(ctx.seed)
-    data = load_ptb(ctx.data_dir_or_default(
-        "ptb", "ptb needs Penn Treebank: pass --data PATH, the folder holding ptb.train.txt "
-        "and ptb.valid.txt"), vocab_size=c["vocab_size"])
+    data, train, valid = load_streams(ctx, "ptb needs Penn Treebank")
     vocab_size = len(data.vocab)
-    train = PTBSequence(data.train, c["batch_size"], c["num_steps"], c["max_batches"])
-    valid = PTBSequence(data.valid, c["batch_size"], c["num_steps"], c["max_valid_batches"])
     model = build_model(c, vocab_size)
     model.metadata = {"kind": "wordlm", "experiment": "ptb", "vocab": list(data.vocab.itos),
                       "num_steps": c["num_steps"], "batch_size": c["batch_size"]}
