@@ -124,7 +124,7 @@ class RunContext:
                 mine.rng_calls = theirs.rng_calls
                 mine._seed_value = theirs.seed_value()
             saved = load_resume_state(ckpt) or {}
-            initial_epoch = self.epochs_done(label)
+            initial_epoch = _saved_epochs(saved, history_csv)
             _cut_history(history_csv, initial_epoch)
             states = saved.get("callbacks")
         callbacks += [CSVLogger(str(history_csv), append=initial_epoch > 0),
@@ -143,8 +143,7 @@ class RunContext:
         ckpt = self.out / f"checkpoint{suffix}.rnnlab"
         if not (self.resume and ckpt.exists()):
             return 0
-        saved = load_resume_state(ckpt) or {}
-        return int(saved.get("epochs_done", _epochs_done(self.out / f"history{suffix}.csv")))
+        return _saved_epochs(load_resume_state(ckpt) or {}, self.out / f"history{suffix}.csv")
 
     def save_model(self, model: Any, name: str = "model.rnnlab") -> Path:
         path = self.out / name
@@ -211,6 +210,12 @@ def _cut_history(history_csv: Path, epochs: int) -> None:
     with os.fdopen(fd, "w") as fh:
         fh.writelines(lines[:epochs + 1])
     os.replace(tmp, history_csv)
+
+
+def _saved_epochs(saved: dict[str, Any], history_csv: Path) -> int:
+    """Epochs done by a checkpoint: its own count, else (files from before the count was
+    saved) the rows of the history CSV."""
+    return int(saved.get("epochs_done", _epochs_done(history_csv)))
 
 
 def _epochs_done(history_csv: Path) -> int:
