@@ -13,7 +13,7 @@ import pytest
 
 from rnnlab import kernels
 from rnnlab.cells import GRUCell, LSTMCell, SimpleRNNCell
-from rnnlab.kernels import driver
+from rnnlab.kernels import driver, products
 from rnnlab.layers import Bidirectional, Dense
 from rnnlab.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from rnnlab.models import Sequential
@@ -176,7 +176,9 @@ def test_row_blocks_and_threads(engine: str, cell: str, monkeypatch: pytest.Monk
     from rnnlab.kernels import _pool
 
     monkeypatch.setattr(_pool, "MIN_ROWS", 2)                          # 13 rows: 3 blocks
-    monkeypatch.setattr(driver, "PRODUCT_ROWS", 5)                     # whole-sequence products
+    monkeypatch.setattr(driver, "PRODUCT_ROWS", 5)                     # projection, W_hh^T copy
+    monkeypatch.setattr(products, "MIN_BLOCK_WORK", 1)                 # gradient products
+    monkeypatch.setattr(products, "MIN_ROWS", 2)
     if engine == "numba":
         from rnnlab.kernels import _numba_kernels
 

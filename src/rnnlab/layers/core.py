@@ -28,6 +28,7 @@ import numpy as np
 
 from .. import activations, backend, initializers
 from .._registry import register
+from ..kernels.products import column_sums, matmul
 from .base import Layer
 
 Array = np.ndarray
@@ -125,7 +126,8 @@ class Dense(Layer):
 
     def forward(self, inputs: Any, training: bool = False, mask: Any = None) -> tuple[Any, Any]:
         x = self._check(inputs)
-        z = (x.reshape(-1, x.shape[-1]) @ self.params["weight"].T).reshape(x.shape[:-1] + (-1,))
+        z = matmul(x.reshape(-1, x.shape[-1]), self.params["weight"].T)
+        z = z.reshape(x.shape[:-1] + (-1,))
         if self.use_bias:
             z += self.params["bias"]
         y = _act_forward(self.activation, z)
@@ -134,7 +136,7 @@ class Dense(Layer):
     def backward(self, d_outputs: Any, cache: Any) -> Any:
         x, _ = cache
         dz2 = self._param_grads(d_outputs, cache)
-        return (dz2 @ self.params["weight"]).reshape(x.shape)
+        return matmul(dz2, self.params["weight"]).reshape(x.shape)
 
     def backward_params(self, d_outputs: Any, cache: Any) -> None:
         self._param_grads(d_outputs, cache)
@@ -145,9 +147,9 @@ class Dense(Layer):
         g = np.asarray(d_outputs, dtype=self.dtype)
         dz = _act_backward(self.activation, y, g)
         dz2 = dz.reshape(-1, self.units)
-        self.grads["weight"] += dz2.T @ x.reshape(-1, x.shape[-1])
-        if self.use_bias:  # column sums as a matrix-vector product: 2-3x faster than sum(0)
-            self.grads["bias"] += np.ones(dz2.shape[0], dtype=dz2.dtype) @ dz2
+        self.grads["weight"] += matmul(dz2.T, x.reshape(-1, x.shape[-1]))
+        if self.use_bias:
+            self.grads["bias"] += column_sums(dz2)
         return dz2
 
     def compute_output_shape(self, input_shape: Any) -> Any:

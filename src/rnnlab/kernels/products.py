@@ -1,0 +1,54 @@
+"""Large matrix products of the layers (``Dense``), run the way the recurrent sweeps run.
+
+OpenBLAS's worker threads spin for about 0.1 s after every multi-threaded call before they sleep
+(``OPENBLAS_THREAD_TIMEOUT``: 2^28 cycles by default). With the numba engine the recurrent layers
+split their batch rows over rnnlab's own threads with single-threaded BLAS (``_pool``), so a
+threaded BLAS call just before a sweep left a spinning thread competing with the sweep for the
+cores: on 2 cores that cost about 15% of a medium LSTM training step (2 threads: 488 ms per
+step, 412 ms with ``OPENBLAS_THREAD_TIMEOUT=4``, benchmarks/RESULTS.md). ``matmul`` therefore
+runs a large product in row blocks on the same threads, with BLAS single-threaded, and BLAS's own
+threads are never woken during a step.
+
+With the numpy engine (and ``reference``) it is one ``np.matmul``: BLAS parallelises it itself.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from . import engine, implementation
+
+Array = np.ndarray
+MIN_BLOCK_WORK = 1 << 20  # multiply-adds below which a row block is not worth a thread hand-off
+MIN_ROWS = 8
+
+
+def matmul(a: Array, b: Array, out: Array | None = None, engine_module: Any = None) -> Array:
+    """``a @ b`` for 2-D ``a (m, k)`` and ``b (k, n)`` (views, transposed ones included), into
+    ``out (m, n)`` when given. Row blocks of ``a`` run on the threads of ``engine_module``
+    (default: the active engine's module; one block, BLAS-threaded, with the numpy engine).
+    Every element is one BLAS dot product over the whole ``k``, as in ``np.matmul``: no partial
+    sums, so the split does not change the result's summation."""
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"matmul expects 2-D operands, got shapes {a.shape} and {b.shape}")
+    m, k = a.shape
+    n = b.shape[1]
+    if out is None:
+        out = np.empty((m, n), dtype=np.result_type(a, b))
+    eng = engine_module if engine_module is not None else implementation(engine())
+    min_rows = max(MIN_ROWS, -(-MIN_BLOCK_WORK // max(k * n, 1)))
+
+    def block(r0: int, r1: int) -> Any:
+        return np.matmul(a[r0:r1], b, out=out[r0:r1])
+
+    eng.parallel_rows(m, min_rows, block)
+    return out
+
+
+def column_sums(a: Array, engine_module: Any = None) -> Array:
+    """``a.sum(axis=0)`` of a 2-D array as a matrix-vector product (2-3x faster than ``sum`` on
+    tall arrays), run as ``matmul`` runs."""
+    ones = np.ones((1, a.shape[0]), dtype=a.dtype)
+    return matmul(ones, a, engine_module=engine_module)[0]

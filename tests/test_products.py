@@ -1,0 +1,85 @@
+"""``rnnlab.kernels.products``: the layers' large products split over the engine's threads give
+``np.matmul``'s result (float64, 1e-12), for transposed views and ``out=``; ``Dense`` under every
+engine gives the same outputs and gradients."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rnnlab import kernels
+from rnnlab.kernels import products
+from rnnlab.layers import Dense
+
+NUMBA_OK = kernels.numba_status()[0]
+ENGINES = ["numpy", "reference", pytest.param("numba", marks=pytest.mark.skipif(
+    not NUMBA_OK, reason=f"numba engine unavailable: {kernels.numba_status()[1]}"))]
+
+
+@pytest.fixture
+def split(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every product split into blocks of at least 2 rows on 3 threads (numba engine)."""
+    monkeypatch.setattr(products, "MIN_BLOCK_WORK", 1)
+    monkeypatch.setattr(products, "MIN_ROWS", 2)
+    if NUMBA_OK:
+        from rnnlab.kernels import _numba_kernels, _pool
+
+        monkeypatch.setattr(_pool, "MIN_ROWS", 2)
+        monkeypatch.setattr(_numba_kernels, "threads", lambda: 3)
+        monkeypatch.setattr(_numba_kernels, "_set_threads", lambda n: None)
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_matmul_equals_numpy(engine: str, split: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(kernels.ENV_VAR, engine)
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((13, 7))
+    b = rng.standard_normal((7, 5))
+    c = rng.standard_normal((11, 13))
+    for x, y in ((a, b), (a.T.copy().T, b), (c[:, :7].T, a[:11]), (a, c[:5, :7].T), (a[:1], b)):
+        want = np.matmul(x, y)
+        got = products.matmul(x, y)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
+    out = np.full((13, 5), np.nan)
+    assert products.matmul(a, b, out=out) is out
+    np.testing.assert_allclose(out, a @ b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(products.column_sums(c), c.sum(axis=0), rtol=1e-12, atol=1e-12)
+
+
+def test_matmul_rejects_other_ranks() -> None:
+    with pytest.raises(ValueError, match=r"2-D operands, got shapes \(3,\) and \(3, 2\)"):
+        products.matmul(np.ones(3), np.ones((3, 2)))
+
+
+def test_block_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows per block: enough multiply-adds to be worth a thread hand-off."""
+    seen: list[tuple[int, int]] = []
+
+    class Engine:
+        @staticmethod
+        def parallel_rows(rows: int, min_rows: int, fn: object) -> None:
+            seen.append((rows, min_rows))
+
+    products.matmul(np.ones((700, 650)), np.ones((650, 10)), engine_module=Engine)
+    products.matmul(np.ones((700, 650)), np.ones((650, 10000)), engine_module=Engine)
+    assert seen == [(700, -(-products.MIN_BLOCK_WORK // 6500)), (700, products.MIN_ROWS)]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_dense_same_under_every_engine(engine: str, split: None,
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((6, 4, 3))
+    g = rng.standard_normal((6, 4, 5))
+    results = []
+    for name in ("reference", engine):
+        monkeypatch.setenv(kernels.ENV_VAR, name)
+        layer = Dense(5, activation="tanh", dtype="float64")
+        layer.build(x.shape)
+        layer.set_weights([np.arange(15.0).reshape(3, 5) / 10, np.linspace(-1, 1, 5)])
+        y, cache = layer.forward(x, training=True)
+        dx = layer.backward(g, cache)
+        results.append((y, dx, layer.grads["weight"].copy(), layer.grads["bias"].copy()))
+    for got, want in zip(results[1], results[0]):
+        np.testing.assert_allclose(got, want, rtol=1e-12, atol=1e-12)
