@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench.py --quick                  # about 1-2 minutes
     .venv/bin/python benchmarks/bench.py --json out.json          # full run
     .venv/bin/python benchmarks/bench.py --configs clf,mnist --cells LSTM --threads 1
+    .venv/bin/python benchmarks/bench.py --profile-step medium:LSTM   # rnnlab's step by layer
 
 What is timed (float32, same thread count for every framework, frameworks interleaved round by
 round inside one process so machine noise hits all of them alike):
@@ -40,8 +41,9 @@ thread stalls every barrier: a tiny-config PyTorch LSTM step took 884 ms at 2 th
 ``OMP_WAIT_POLICY=PASSIVE`` (before PyTorch is imported) unless ``--omp-wait-policy default``;
 on a lightly loaded machine PyTorch's default is the faster policy, so report both
 (benchmarks/RESULTS.md does).
-rnnlab's own worker threads sleep when idle, and inside recurrent layers its BLAS runs one thread
-per call (rnnlab.kernels._pool); NumPy's OpenBLAS (used by Dense) ignores this variable. The load
+rnnlab's own worker threads sleep when idle, and with its numba engine every product of a step
+(recurrent layers and Dense) runs on them with one BLAS thread per call (rnnlab.kernels._pool,
+rnnlab.kernels.products), so OpenBLAS's own, spinning, threads stay idle. The load
 average at start and end is recorded: ratios from a loaded machine are much noisier.
 
 The garbage collector stays on, as users run it. Results: a table on stdout, ``--json FILE``
@@ -97,6 +99,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="force rnnlab's engine (RNNLAB_ENGINE); default: its automatic choice")
     p.add_argument("--no-extras", action="store_true",
                    help="skip the peak, GFLOP/s and memory measurements")
+    p.add_argument("--profile-step", default=None, metavar="CONFIG:CELL",
+                   help="only time rnnlab's training step layer by layer (e.g. medium:LSTM)")
     p.add_argument("--rss-child", default=None, help=argparse.SUPPRESS)
     return p.parse_args(argv)
 
@@ -414,9 +418,56 @@ def write_md(path: str, mode: str, text: str) -> None:
     p.write_text(body)
 
 
+def profile_step(spec: str, steps: int = 10) -> None:
+    """Where an rnnlab training step's time goes: each layer's forward and backward (or
+    ``backward_params``), the rest (loss, optimizer, plumbing), milliseconds per step."""
+    cfg, _, cell = spec.partition(":")
+    if cfg not in CONFIGS or cell not in CELLS:
+        raise SystemExit(f"--profile-step expects CONFIG:CELL with CONFIG in {sorted(CONFIGS)} "
+                         f"and CELL in {CELLS}, got {spec!r}")
+    x, y = make_data(cfg)
+    model, train, _ = rnnlab_steps(cfg, cell, x, y)
+    spent: dict[str, float] = {}
+
+    def timed(layer: object, method: str) -> None:
+        inner = getattr(layer, method)
+        label = f"{layer.name}.{method}"  # type: ignore[attr-defined]
+        spent[label] = 0.0
+
+        def call(*args: object, **kwargs: object) -> object:
+            t0 = time.perf_counter()
+            try:
+                return inner(*args, **kwargs)
+            finally:
+                spent[label] += time.perf_counter() - t0
+
+        setattr(layer, method, call)
+
+    for layer in model.layers:
+        for method in ("forward", "backward", "backward_params"):
+            timed(layer, method)
+    for _ in range(3):
+        train()
+    for k in spent:
+        spent[k] = 0.0
+    t0 = time.perf_counter()
+    for _ in range(steps):
+        train()
+    total = (time.perf_counter() - t0) / steps * 1e3
+    print(f"rnnlab {cfg} {cell} training step, {ARGS.threads} thread(s), mean of {steps}: "
+          f"{total:.1f} ms")
+    parts = {k: v / steps * 1e3 for k, v in spent.items() if v > 0}
+    for k, v in parts.items():
+        print(f"  {k:<28} {v:8.1f}")
+    print(f"  {'loss, optimizer, plumbing':<28} {total - sum(parts.values()):8.1f}")
+
+
 def main() -> None:
     if ARGS.rss_child:
         rss_child(ARGS.rss_child)
+        return
+    if ARGS.profile_step:
+        profile_step(ARGS.profile_step)
         return
     import torch
 

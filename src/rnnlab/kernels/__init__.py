@@ -19,7 +19,9 @@ relative, ``tests/test_fastpath.py``) and only changes how the work is laid out:
                With several BLAS threads, the batch rows are split into blocks that run on that
                many threads, one hand-off per sweep (rows are independent through time), with
                single-threaded BLAS inside (``_pool``); the whole-sequence products (input
-               projection, weight gradients, input gradient) are split the same way.
+               projection, weight gradients, input gradient) and ``Dense``'s products are split
+               the same way (``products.matmul``), so BLAS's own threads, which spin for ~0.1 s
+               after each threaded call, never compete with a sweep.
 ``reference``  the readable loop over ``cell.step`` / ``cell.step_backward``.
 
 Selection: ``RNNLAB_ENGINE`` = ``auto`` (default: numba if usable, else numpy), ``numba``,
