@@ -190,6 +190,51 @@ def test_row_blocks_and_threads(engine: str, cell: str, monkeypatch: pytest.Monk
         compare(engine, monkeypatch, build, x, **kw)
 
 
+@pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+def test_recurrent_weight_in_panels(cell: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-step products with the weight split into several column panels (the last one
+    narrower), as on cores with OpenBLAS's small-matrix kernels, on 3 threads."""
+    from rnnlab.kernels import _numba_kernels, _pool
+
+    monkeypatch.setattr(_numba_kernels, "panel_width", lambda rows, k, n: max(1, n // 3))
+    monkeypatch.setattr(_pool, "MIN_ROWS", 2)
+    monkeypatch.setattr(_numba_kernels, "threads", lambda: 3)
+    monkeypatch.setattr(_numba_kernels, "_set_threads", lambda n: None)
+    for opts in ({"return_sequences": True, "mask": "ragged", "go_backwards": True},
+                 {"truncate_gradient": 2, "dropout": 0.2, "recurrent_dropout": 0.3},
+                 {"return_state": True, "stacked": True, "initial_state": True}):
+        build, x, kw = _case(cell, opts, batch=13, units=7)
+        compare("numba", monkeypatch, build, x, **kw)
+
+
+@pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
+def test_panel_layout_and_width_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rnnlab.kernels import _numba_kernels as nk
+
+    rng = np.random.default_rng(0)
+    for dtype in (np.float32, np.float64):
+        b = rng.standard_normal((7, 10)).astype(dtype)
+        a = rng.standard_normal((3, 7)).astype(dtype)
+        monkeypatch.setattr(nk, "panel_width", lambda rows, k, n: 4)
+        flat, bounds = nk.pack_panels(b.T.copy().T, rows=3)            # a strided source
+        assert bounds.tolist() == [0, 4, 8, 10]
+        for j0, j1 in zip(bounds[:-1], bounds[1:]):
+            np.testing.assert_array_equal(flat[7 * j0:7 * j1].reshape(7, j1 - j0), b[:, j0:j1])
+        wide = np.full((3, 14), 5.0, dtype=dtype)                         # c: a column range
+        nk._mm_panels(a, flat, bounds, wide[:, 2:12], 1.0)
+        np.testing.assert_allclose(wide[:, 2:12], a @ b + 5.0, rtol=1e-6)
+        assert (wide[:, :2] == 5).all() and (wide[:, 12:] == 5).all()
+    monkeypatch.undo()
+    monkeypatch.setattr(nk, "SMALL_GEMM", True)
+    assert nk.panel_width(10, 650, 2600) == 144        # 10·144·650 ≤ 10^6, multiple of 16
+    assert nk.panel_width(10, 2600, 650) == 32
+    assert nk.panel_width(16, 32, 128) == 128          # small already: one panel
+    assert nk.panel_width(100, 2600, 650) == 650       # no width of 16 fits: one panel
+    monkeypatch.setattr(nk, "SMALL_GEMM", False)
+    assert nk.panel_width(10, 650, 2600) == 2600
+
+
 def test_row_block_rule() -> None:
     from rnnlab.kernels._pool import MIN_ROWS, row_blocks
 

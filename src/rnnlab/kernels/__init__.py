@@ -21,7 +21,10 @@ relative, ``tests/test_fastpath.py``) and only changes how the work is laid out:
                single-threaded BLAS inside (``_pool``); the whole-sequence products (input
                projection, weight gradients, input gradient) and ``Dense``'s products are split
                the same way (``products.matmul``), so BLAS's own threads, which spin for ~0.1 s
-               after each threaded call, never compete with a sweep.
+               after each threaded call, never compete with a sweep. The recurrent weight is
+               copied once per call into column panels small enough for OpenBLAS's unpacked
+               small-matrix kernels (AVX-512 cores), so no step re-packs the whole weight
+               (``_numba_kernels.pack_panels``).
 ``reference``  the readable loop over ``cell.step`` / ``cell.step_backward``.
 
 Selection: ``RNNLAB_ENGINE`` = ``auto`` (default: numba if usable, else numpy), ``numba``,

@@ -49,7 +49,9 @@ _ROW_MAJOR, _NO_TRANS = 101, 111
 
 
 def _mm(a, b, c, beta):  # pragma: no cover - replaced by the overload inside kernels
-    """``c = a @ b + beta * c`` for C-contiguous 2-D arrays (a (m, k), b (k, n), c (m, n))."""
+    """``c = a @ b + beta * c`` for 2-D row-major arrays (a (m, k), b (k, n), c (m, n)) whose
+    rows are contiguous; the row strides are passed to BLAS as leading dimensions, so ``c`` may
+    be a column range of a wider array."""
     raise NotImplementedError
 
 
@@ -62,8 +64,8 @@ def _mm_overload(a, b, c, beta):
             if m == 0 or n == 0:
                 return
             _sgemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, n, k, np.float32(1.0), a.ctypes.data,
-                   max(k, 1), b.ctypes.data, max(n, 1), np.float32(beta), c.ctypes.data,
-                   max(n, 1))
+                   max(a.strides[0] // 4, k, 1), b.ctypes.data, max(b.strides[0] // 4, n, 1),
+                   np.float32(beta), c.ctypes.data, max(c.strides[0] // 4, n, 1))
         return impl_s
     if a.dtype == types.float64:
         def impl_d(a, b, c, beta):
@@ -71,10 +73,24 @@ def _mm_overload(a, b, c, beta):
             n = b.shape[1]
             if m == 0 or n == 0:
                 return
-            _dgemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, n, k, 1.0, a.ctypes.data, max(k, 1),
-                   b.ctypes.data, max(n, 1), np.float64(beta), c.ctypes.data, max(n, 1))
+            _dgemm(_ROW_MAJOR, _NO_TRANS, _NO_TRANS, m, n, k, 1.0, a.ctypes.data,
+                   max(a.strides[0] // 8, k, 1), b.ctypes.data, max(b.strides[0] // 8, n, 1),
+                   np.float64(beta), c.ctypes.data, max(c.strides[0] // 8, n, 1))
         return impl_d
     return None
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def _mm_panels(a, WF, WB, c, beta):
+    """``c = a @ B + beta * c`` with ``B (k, n)`` stored as column panels (``pack_panels``):
+    panel ``i`` holds columns ``WB[i]:WB[i+1]`` as a contiguous ``(k, width)`` matrix at
+    ``WF[k·WB[i]:k·WB[i+1]]``. One BLAS call per panel; every element is still one dot
+    product over the whole ``k``."""
+    k = a.shape[1]
+    for i in range(WB.shape[0] - 1):
+        j0 = WB[i]
+        j1 = WB[i + 1]
+        _mm(a, WF[k * j0:k * j1].reshape((k, j1 - j0)), c[:, j0:j1], beta)
 
 
 # -- shared pieces -------------------------------------------------------------------------------
@@ -199,7 +215,7 @@ def tanh_array(x, out):
 # columns use ``tanh(z * 0.5) * 0.5 + 0.5``, bit for bit the reference's
 # ``(tanh(z * 0.5) + 1) * 0.5`` (halving is exact), and the tanh columns ``tanh(z * 1) * 1 + 0``.
 @njit(cache=True, error_model="numpy", nogil=True)
-def simple_forward(P, S, Y, W2T, bhh, RM, HM, M, reverse, has_rm, has_mask, zero_out, act,
+def simple_forward(P, S, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_mask, zero_out, act,
                    r0, r1):
     """``h_t = act(p_t + h_{t-1} W_hh^T + b_hh)`` for every step (act: 0 tanh, 1 relu,
     2 linear); ``P[t]`` keeps the pre-activation, ``S`` the states."""
@@ -211,7 +227,7 @@ def simple_forward(P, S, Y, W2T, bhh, RM, HM, M, reverse, has_rm, has_mask, zero
         ip = t + 1 if reverse else t
         io = t if reverse else t + 1
         a = P[t]
-        _mm(_recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), W2T, a[r0:r1], 1.0)
+        _mm_panels(_recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
         for n in range(r0, r1):
             an = a[n]
             hn = S[io, n]
@@ -232,7 +248,7 @@ def simple_forward(P, S, Y, W2T, bhh, RM, HM, M, reverse, has_rm, has_mask, zero
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def lstm_forward(P, S, C, TC, Y, W2T, bhh, sc, sh, RM, HM, M, reverse, has_rm, has_mask,
+def lstm_forward(P, S, C, TC, Y, WF, WB, bhh, sc, sh, RM, HM, M, reverse, has_rm, has_mask,
                  zero_out, r0, r1):
     """LSTM over all steps: ``P[t]`` becomes the activated gates (i, f, g, o), ``C``/``TC`` the
     cells and their tanh, ``S`` the hidden states. ``sc``/``sh``: per-column scale and shift
@@ -245,7 +261,7 @@ def lstm_forward(P, S, C, TC, Y, W2T, bhh, sc, sh, RM, HM, M, reverse, has_rm, h
         ip = t + 1 if reverse else t
         io = t if reverse else t + 1
         a = P[t]
-        _mm(_recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), W2T, a[r0:r1], 1.0)
+        _mm_panels(_recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
         for n in range(r0, r1):
             an = a[n]
             for k in range(G):
@@ -268,7 +284,7 @@ def lstm_forward(P, S, C, TC, Y, W2T, bhh, sc, sh, RM, HM, M, reverse, has_rm, h
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def gru_forward(P, S, HN, Y, W2T, bhh, HP, RM, HM, M, reverse, has_rm, has_mask, zero_out,
+def gru_forward(P, S, HN, Y, WF, WB, bhh, HP, RM, HM, M, reverse, has_rm, has_mask, zero_out,
                 r0, r1):
     """GRU (reset_after) over all steps: ``P[t]`` becomes (r, z, n), ``HN[t]`` keeps
     ``h W_hn^T + b_hn``, ``S`` the states."""
@@ -280,7 +296,7 @@ def gru_forward(P, S, HN, Y, W2T, bhh, HP, RM, HM, M, reverse, has_rm, has_mask,
         t = T - 1 - i if reverse else i
         ip = t + 1 if reverse else t
         io = t if reverse else t + 1
-        _mm(_recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), W2T, HP[r0:r1], 0.0)
+        _mm_panels(_recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, HP[r0:r1], 0.0)
         for n in range(r0, r1):
             an = P[t, n]
             hp = HP[n]
@@ -337,7 +353,7 @@ def _add_rows(d, DZS, r0, r1):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def simple_backward(S, W, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, dhi, reverse,
+def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, dhi, reverse,
                     has_rm, has_mask, zero_out, acc, act, r0, r1):
     """BPTT over processing positions ``hi-1 … lo`` (activation codes: 0 tanh, 1 relu,
     2 linear). ``dZ[t]`` receives (or, with ``acc``, accumulates) the pre-activation gradient;
@@ -368,14 +384,14 @@ def simple_backward(S, W, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, dhi, 
                     dz[n, j] = x * (one if h > zero else zero)
                 else:
                     dz[n, j] = x * one
-        _mm(dz[r0:r1], W, DH[r0:r1], 0.0)
+        _mm_panels(dz[r0:r1], WF, WB, DH[r0:r1], 0.0)
         _state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
         if acc:
             _add_rows(dZ[t], DZS, r0, r1)
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def lstm_backward(P, C, TC, W, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, hi, dlo, dhi,
+def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, hi, dlo, dhi,
                   reverse, has_rm, has_mask, zero_out, acc, r0, r1):
     """LSTM BPTT over processing positions ``hi-1 … lo``; ``dh``, ``dc`` updated in place."""
     T, N, G = P.shape
@@ -409,14 +425,14 @@ def lstm_backward(P, C, TC, W, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, hi, d
                 dz[n, 2 * H + j] = dcc * ig * (one - gg * gg)
                 dz[n, 3 * H + j] = dhh * tc * (og * (one - og))
                 dc[n, j] = dcc * fg
-        _mm(dz[r0:r1], W, DH[r0:r1], 0.0)
+        _mm_panels(dz[r0:r1], WF, WB, DH[r0:r1], 0.0)
         _state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
         if acc:
             _add_rows(dZ[t], DZS, r0, r1)
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def gru_backward(P, S, HN, W, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, lo, hi, dlo, dhi,
+def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, lo, hi, dlo, dhi,
                  reverse, has_rm, has_mask, zero_out, acc, r0, r1):
     """GRU (reset_after) BPTT over processing positions ``hi-1 … lo``; ``dh`` in place."""
     T, N, G = P.shape
@@ -454,7 +470,7 @@ def gru_backward(P, S, HN, W, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, lo, h
                 DR[n, H + j] = dpz
                 DR[n, 2 * H + j] = dn * r
                 DHZ[n, j] = dhh * z
-        _mm(DR[r0:r1], W, DH[r0:r1], 0.0)
+        _mm_panels(DR[r0:r1], WF, WB, DH[r0:r1], 0.0)
         for n in range(r0, r1):
             if has_mask and not M[t, n]:
                 continue
@@ -505,48 +521,110 @@ def _run(q, fn) -> None:
     parallel_rows(q.N, _pool.MIN_ROWS, fn)
 
 
+# -- the recurrent weight in column panels ---------------------------------------------------------
+# OpenBLAS multiplies small products (m·n·k ≤ 10^6) with kernels that read both operands where
+# they lie; larger ones first copy ("pack") the operands into its own layout, at every call. A
+# sweep's per-step product is (rows, H) @ (H, G): for 650 units and 10 rows per thread each step
+# re-packed the whole 6.8 MB weight. Split into column panels small enough for the unpacked
+# kernels, the same product took 0.42 instead of 0.75 ms (forward) and 0.42 instead of 0.93 ms
+# (BPTT) on one thread (benchmarks/RESULTS.md). Only cores whose OpenBLAS build has those kernels
+# get panels; elsewhere the weight is one panel, as before.
+SMALL_GEMM_WORK = 1_000_000  # OpenBLAS's limit (m·n·k) for its small-matrix kernels
+PANEL_ALIGN = 16             # panel widths are multiples of one AVX-512 register of float32
+_corename = getattr(_openblas, "scipy_openblas_get_corename64_", None)
+if _corename is not None:
+    _corename.restype = ctypes.c_char_p
+    _corename.argtypes = []
+CORE = (_corename() or b"").decode() if _corename is not None else "unknown"
+SMALL_GEMM = CORE in ("SkylakeX", "Cooperlake", "SapphireRapids")
+DESCRIPTION += f", core {CORE} ({'panels for' if SMALL_GEMM else 'no'} small-matrix kernels)"
+
+
+def panel_width(rows: int, k: int, n: int) -> int:
+    """Columns per panel of a ``(k, n)`` weight multiplied by ``rows`` rows at a time."""
+    if not SMALL_GEMM or rows * k * n <= SMALL_GEMM_WORK:
+        return n
+    width = SMALL_GEMM_WORK // (rows * k) // PANEL_ALIGN * PANEL_ALIGN
+    return width if width > 0 else n
+
+
+def _block_rows(rows: int) -> int:
+    """The most batch rows one thread's block of a sweep gets (``parallel_rows``)."""
+    return max(r1 - r0 for r0, r1 in _pool.row_blocks(rows, threads(), _pool.MIN_ROWS))
+
+
+def pack_panels(b, rows: int):
+    """``(WF, WB)``: ``b (k, n)`` (any strides) copied into column panels for ``_mm_panels``,
+    sized for products of ``rows`` rows; the copy is split over the engine's threads."""
+    k, n = b.shape
+    width = panel_width(rows, k, n)
+    bounds = np.array(list(range(0, n, width)) + [n], dtype=np.int64)
+    flat = np.empty(k * n, dtype=b.dtype)
+
+    def copy(r0: int, r1: int) -> None:
+        for j0, j1 in zip(bounds[:-1], bounds[1:]):
+            flat[k * j0:k * j1].reshape(k, j1 - j0)[r0:r1] = b[r0:r1, j0:j1]
+
+    parallel_rows(k, 64, copy)
+    return flat, bounds
+
+
+def pack_forward(w_t, scale, rows: int):
+    """``W_hh^T (H, G)`` in the layout of the forward kernels (``scale`` is None: no
+    pre-scaling in this engine)."""
+    return pack_panels(w_t, _block_rows(rows))
+
+
+def pack_backward(w, rows: int):
+    """``W_hh (G, H)`` in the layout of the BPTT kernels."""
+    return pack_panels(w, _block_rows(rows))
+
+
 def forward(q) -> None:
     """The whole forward sweep of ``q`` (a ``driver.Seq``) in one compiled call per row block."""
     Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
     dtype, H, G = q.P.dtype, q.H, q.G
     bhh = q.bhh if q.bhh.shape[0] == G else np.zeros(G, dtype=dtype)
+    WF, WB = q.WR
     if q.kind == "lstm":
         sc = np.full(G, 0.5, dtype=dtype)
         sc[2 * H:3 * H] = 1.0
         sh = np.full(G, 0.5, dtype=dtype)
         sh[2 * H:3 * H] = 0.0
         _run(q, lambda r0, r1: lstm_forward(
-            q.P, q.S, q.C, q.TC, Y, q.W2T, bhh, sc, sh, q.RM, q.HM, q.M, q.reverse, q.has_rm,
+            q.P, q.S, q.C, q.TC, Y, WF, WB, bhh, sc, sh, q.RM, q.HM, q.M, q.reverse, q.has_rm,
             q.has_mask, q.zero_out, r0, r1))
     elif q.kind == "gru":
         _run(q, lambda r0, r1: gru_forward(
-            q.P, q.S, q.HN, Y, q.W2T, bhh, q.HP, q.RM, q.HM, q.M, q.reverse, q.has_rm,
+            q.P, q.S, q.HN, Y, WF, WB, bhh, q.HP, q.RM, q.HM, q.M, q.reverse, q.has_rm,
             q.has_mask, q.zero_out, r0, r1))
     else:
         _run(q, lambda r0, r1: simple_forward(
-            q.P, q.S, Y, q.W2T, bhh, q.RM, q.HM, q.M, q.reverse, q.has_rm, q.has_mask,
+            q.P, q.S, Y, WF, WB, bhh, q.RM, q.HM, q.M, q.reverse, q.has_rm, q.has_mask,
             q.zero_out, q.act, r0, r1))
 
 
 def backward(q, W, dY, dZ, ds, lo, hi, dlo, dhi, acc) -> None:
-    """BPTT over processing positions ``hi-1 … lo``, one compiled call per row block; ``ds``
-    (state gradients) updated in place, ``dZ`` written (or accumulated with ``acc``)."""
+    """BPTT over processing positions ``hi-1 … lo``, one compiled call per row block; ``W`` is
+    ``W_hh`` as ``pack_backward`` laid it out; ``ds`` (state gradients) updated in place, ``dZ``
+    written (or accumulated with ``acc``)."""
     N, H, G = q.N, q.H, q.G
     dtype = q.P.dtype
     DZS = np.empty((N, G), dtype=dtype) if acc else np.empty((1, 1), dtype=dtype)
     carry = np.zeros((N, H), dtype=dtype)
     DH = np.empty((N, H), dtype=dtype)
+    WF, WB = W
     if q.kind == "lstm":
         _run(q, lambda r0, r1: lstm_backward(
-            q.P, q.C, q.TC, W, q.RM, q.M, dY, dZ, ds[0], ds[1], DZS, DH, carry, lo, hi, dlo,
+            q.P, q.C, q.TC, WF, WB, q.RM, q.M, dY, dZ, ds[0], ds[1], DZS, DH, carry, lo, hi, dlo,
             dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
     elif q.kind == "gru":
         DR = np.empty((N, G), dtype=dtype)
         DHZ = np.empty((N, H), dtype=dtype)
         _run(q, lambda r0, r1: gru_backward(
-            q.P, q.S, q.HN, W, q.RM, q.M, dY, dZ, ds[0], DZS, DR, DH, DHZ, carry, lo, hi, dlo,
+            q.P, q.S, q.HN, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DR, DH, DHZ, carry, lo, hi, dlo,
             dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
     else:
         _run(q, lambda r0, r1: simple_backward(
-            q.S, W, q.RM, q.M, dY, dZ, ds[0], DZS, DH, carry, lo, hi, dlo, dhi, q.reverse,
+            q.S, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DH, carry, lo, hi, dlo, dhi, q.reverse,
             q.has_rm, q.has_mask, q.zero_out, acc, q.act, r0, r1))

@@ -25,6 +25,22 @@ def project(P: Array, scale: Array, bias: Array) -> None:
     P += bias
 
 
+def pack_forward(w_t: Array, scale: Array | None, rows: int) -> Array:
+    """``W_hh^T (H, G)`` as one contiguous matrix, columns multiplied by ``scale`` (the 1/2 of
+    the sigmoid gates, see PRESCALE)."""
+    out = np.empty(w_t.shape, dtype=w_t.dtype)
+    if scale is None:
+        out[...] = w_t
+    else:
+        np.multiply(w_t, scale, out=out)
+    return out
+
+
+def pack_backward(w: Array, rows: int) -> Array:
+    """``W_hh (G, H)``, contiguous."""
+    return np.ascontiguousarray(w)
+
+
 def parallel_rows(rows: int, min_rows: int, fn: Any) -> None:
     """One block: NumPy's BLAS parallelises the products itself."""
     fn(0, rows)
@@ -42,7 +58,7 @@ def _finish_masked(q: Any, t: int, ip: int, io: int, t_prev: int) -> None:
 
 def forward(q: Any) -> None:
     T, N, H, G = q.T, q.N, q.H, q.G
-    P, S, W2T = q.P, q.S, q.W2T
+    P, S, W2T = q.P, q.S, q.WR
     rev = q.reverse
     dtype = P.dtype
     Z = np.empty((N, G), dtype=dtype)
