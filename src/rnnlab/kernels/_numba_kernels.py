@@ -557,7 +557,7 @@ def pack_panels(b, rows: int):
     """``(WF, WB)``: ``b (k, n)`` (any strides) copied into column panels for ``_mm_panels``,
     sized for products of ``rows`` rows; the copy is split over the engine's threads."""
     k, n = b.shape
-    width = panel_width(rows, k, n)
+    width = max(panel_width(rows, k, n), 1)
     bounds = np.array(list(range(0, n, width)) + [n], dtype=np.int64)
     flat = np.empty(k * n, dtype=b.dtype)
 

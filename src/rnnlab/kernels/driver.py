@@ -11,7 +11,9 @@ contiguous, indexed by time (not by processing order):
                      reads ``S[t+1]``, writes ``S[t]``), so outputs are a slice of ``S``;
 ``C``, ``TC``        LSTM cell states (same indexing as ``S``) and ``tanh(c_t)``;
 ``HN (T, N, H)``     GRU: ``h W_hn^T + b_hn``, needed by the reset gate's gradient;
-``Y (T, N, H)``      outputs, only with a sequence mask (masked steps repeat or zero them).
+``Y (T, N, H)``      outputs, only with a sequence mask (masked steps repeat or zero them);
+``WR``               ``W_hh^T (H, G)`` in the engine's layout (``engine.pack_forward``: one
+                     contiguous matrix for numpy, column panels for numba), copied once per call.
 
 The backward sweep writes ``dZ (T, N, G)`` (gradient of the pre-activations = of ``P``), then
 every weight gradient is one large product over all steps. What is kept for the backward pass is
