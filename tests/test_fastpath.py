@@ -209,6 +209,29 @@ def test_recurrent_weight_in_panels(cell: str, monkeypatch: pytest.MonkeyPatch) 
 
 
 @pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+def test_real_panel_widths(cell: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The panel rule itself (as on AVX-512 cores, whatever this machine's core), at a size it
+    splits: 400 units, 20 rows, the machine's own threads."""
+    from rnnlab.kernels import _numba_kernels as nk
+
+    monkeypatch.setattr(nk, "SMALL_GEMM", True)
+    packed: list[int] = []
+    real_pack = nk.pack_panels
+
+    def pack(b: np.ndarray, rows: int) -> Any:
+        flat, bounds = real_pack(b, rows)
+        packed.append(len(bounds) - 1)
+        return flat, bounds
+
+    monkeypatch.setattr(nk, "pack_panels", pack)
+    build, x, kw = _case(cell, {"return_sequences": True, "mask": "ragged"}, batch=20, steps=3,
+                         dim=3, units=400)
+    compare("numba", monkeypatch, build, x, **kw)
+    assert len(packed) == 2 and min(packed) > 1              # forward and BPTT layouts
+
+
+@pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
 def test_panel_layout_and_width_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     from rnnlab.kernels import _numba_kernels as nk
 

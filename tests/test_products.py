@@ -47,6 +47,22 @@ def test_matmul_equals_numpy(engine: str, split: None, monkeypatch: pytest.Monke
     np.testing.assert_allclose(products.column_sums(c), c.sum(axis=0), rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("engine", ENGINES)
+def test_out_overlapping_an_operand(engine: str, split: None,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row blocks writing into ``b`` while others still read it would be wrong: such calls run
+    as one ``np.matmul``, which handles the overlap."""
+    monkeypatch.setenv(kernels.ENV_VAR, engine)
+    rng = np.random.default_rng(2)
+    a = rng.standard_normal((40, 40))
+    b = rng.standard_normal((40, 40))
+    want = a @ b
+    np.testing.assert_allclose(products.matmul(a, b, out=b), want, rtol=1e-12, atol=1e-12)
+    a2 = a.copy()
+    np.testing.assert_allclose(products.matmul(a2, b @ np.eye(40), out=a2), a @ b, rtol=1e-12,
+                               atol=1e-12)
+
+
 def test_matmul_rejects_other_ranks() -> None:
     with pytest.raises(ValueError, match=r"2-D operands, got shapes \(3,\) and \(3, 2\)"):
         products.matmul(np.ones(3), np.ones((3, 2)))

@@ -570,8 +570,10 @@ def pack_panels(b, rows: int):
 
 
 def pack_forward(w_t, scale, rows: int):
-    """``W_hh^T (H, G)`` in the layout of the forward kernels (``scale`` is None: no
-    pre-scaling in this engine)."""
+    """``W_hh^T (H, G)`` in the layout of the forward kernels (``scale`` must be None: this
+    engine does not pre-scale, see PRESCALE)."""
+    if scale is not None:
+        raise ValueError("the numba engine takes W_hh unscaled (PRESCALE is False)")
     return pack_panels(w_t, _block_rows(rows))
 
 

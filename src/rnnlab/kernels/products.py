@@ -10,6 +10,9 @@ runs a large product in row blocks on the same threads, with BLAS single-threade
 threads are never woken during a step.
 
 With the numpy engine (and ``reference``) it is one ``np.matmul``: BLAS parallelises it itself.
+Under the numba engine the process-wide OpenBLAS thread count is 1 while the blocks run (as in
+the recurrent sweeps) and is restored afterwards; ``out`` overlapping an operand runs as one
+``np.matmul``.
 """
 
 from __future__ import annotations
@@ -37,6 +40,8 @@ def matmul(a: Array, b: Array, out: Array | None = None, engine_module: Any = No
     n = b.shape[1]
     if out is None:
         out = np.empty((m, n), dtype=np.result_type(a, b))
+    if np.may_share_memory(out, a) or np.may_share_memory(out, b):
+        return np.matmul(a, b, out=out)  # blocks would overwrite operands others still read
     eng = engine_module if engine_module is not None else implementation(engine())
     min_rows = max(MIN_ROWS, -(-MIN_BLOCK_WORK // max(k * n, 1)))
 
