@@ -178,7 +178,6 @@ def test_row_blocks_and_threads(engine: str, cell: str, monkeypatch: pytest.Monk
     monkeypatch.setattr(_pool, "MIN_ROWS", 2)                          # 13 rows: 3 blocks
     monkeypatch.setattr(driver, "PRODUCT_ROWS", 5)                     # projection, W_hh^T copy
     monkeypatch.setattr(products, "MIN_BLOCK_WORK", 1)                 # gradient products
-    monkeypatch.setattr(products, "MIN_ROWS", 2)
     if engine == "numba":
         from rnnlab.kernels import _numba_kernels
 

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from rnnlab import kernels
-from rnnlab.kernels import products
+from rnnlab.kernels import _pool, products
 from rnnlab.layers import Dense
 
 NUMBA_OK = kernels.numba_status()[0]
@@ -20,11 +20,10 @@ ENGINES = ["numpy", "reference", pytest.param("numba", marks=pytest.mark.skipif(
 def split(monkeypatch: pytest.MonkeyPatch) -> None:
     """Every product split into blocks of at least 2 rows on 3 threads (numba engine)."""
     monkeypatch.setattr(products, "MIN_BLOCK_WORK", 1)
-    monkeypatch.setattr(products, "MIN_ROWS", 2)
+    monkeypatch.setattr(_pool, "MIN_ROWS", 2)
     if NUMBA_OK:
-        from rnnlab.kernels import _numba_kernels, _pool
+        from rnnlab.kernels import _numba_kernels
 
-        monkeypatch.setattr(_pool, "MIN_ROWS", 2)
         monkeypatch.setattr(_numba_kernels, "threads", lambda: 3)
         monkeypatch.setattr(_numba_kernels, "_set_threads", lambda n: None)
 
@@ -79,7 +78,7 @@ def test_block_rule(monkeypatch: pytest.MonkeyPatch) -> None:
 
     products.matmul(np.ones((700, 650)), np.ones((650, 10)), engine_module=Engine)
     products.matmul(np.ones((700, 650)), np.ones((650, 10000)), engine_module=Engine)
-    assert seen == [(700, -(-products.MIN_BLOCK_WORK // 6500)), (700, products.MIN_ROWS)]
+    assert seen == [(700, -(-products.MIN_BLOCK_WORK // 6500)), (700, _pool.MIN_ROWS)]
 
 
 @pytest.mark.parametrize("engine", ENGINES)

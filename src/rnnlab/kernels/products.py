@@ -21,11 +21,10 @@ from typing import Any
 
 import numpy as np
 
-from . import engine, implementation
+from . import _pool, engine, implementation
 
 Array = np.ndarray
 MIN_BLOCK_WORK = 1 << 20  # multiply-adds below which a row block is not worth a thread hand-off
-MIN_ROWS = 8
 
 
 def matmul(a: Array, b: Array, out: Array | None = None, engine_module: Any = None) -> Array:
@@ -43,7 +42,7 @@ def matmul(a: Array, b: Array, out: Array | None = None, engine_module: Any = No
     if np.may_share_memory(out, a) or np.may_share_memory(out, b):
         return np.matmul(a, b, out=out)  # blocks would overwrite operands others still read
     eng = engine_module if engine_module is not None else implementation(engine())
-    min_rows = max(MIN_ROWS, -(-MIN_BLOCK_WORK // max(k * n, 1)))
+    min_rows = max(_pool.MIN_ROWS, -(-MIN_BLOCK_WORK // max(k * n, 1)))
 
     def block(r0: int, r1: int) -> Any:
         return np.matmul(a[r0:r1], b, out=out[r0:r1])
