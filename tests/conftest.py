@@ -19,3 +19,18 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def three_threads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Row blocks of at least 2 rows on 3 threads under the numba engine, whatever this machine
+    has (the BLAS thread count is left alone)."""
+    from rnnlab import kernels
+    from rnnlab.kernels import _pool
+
+    monkeypatch.setattr(_pool, "MIN_ROWS", 2)
+    if kernels.numba_status()[0]:
+        from rnnlab.kernels import _numba_kernels
+
+        monkeypatch.setattr(_numba_kernels, "threads", lambda: 3)
+        monkeypatch.setattr(_numba_kernels, "_set_threads", lambda n: None)

@@ -171,18 +171,12 @@ def test_engine_equals_reference(engine: str, cell: str, opts: dict[str, Any],
 
 @pytest.mark.parametrize("engine", FAST)
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
-def test_row_blocks_and_threads(engine: str, cell: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A batch big enough to be split into row blocks run on several threads (numba engine)."""
-    from rnnlab.kernels import _pool
-
-    monkeypatch.setattr(_pool, "MIN_ROWS", 2)                          # 13 rows: 3 blocks
-    monkeypatch.setattr(driver, "PRODUCT_ROWS", 5)                     # projection, W_hh^T copy
+def test_row_blocks_and_threads(engine: str, cell: str, three_threads: None,
+                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """A batch big enough to be split into row blocks run on several threads (numba engine):
+    13 rows, 3 blocks."""
+    monkeypatch.setattr(driver, "PRODUCT_ROWS", 5)                     # projection
     monkeypatch.setattr(products, "MIN_BLOCK_WORK", 1)                 # gradient products
-    if engine == "numba":
-        from rnnlab.kernels import _numba_kernels
-
-        monkeypatch.setattr(_numba_kernels, "threads", lambda: 3)
-        monkeypatch.setattr(_numba_kernels, "_set_threads", lambda n: None)
     for opts in ({"return_sequences": True, "mask": "ragged", "go_backwards": True},
                  {"truncate_gradient": 2, "dropout": 0.2, "recurrent_dropout": 0.3}):
         build, x, kw = _case(cell, opts, batch=13)
@@ -191,15 +185,13 @@ def test_row_blocks_and_threads(engine: str, cell: str, monkeypatch: pytest.Monk
 
 @pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
-def test_recurrent_weight_in_panels(cell: str, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_recurrent_weight_in_panels(cell: str, three_threads: None,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
     """The per-step products with the weight split into several column panels (the last one
     narrower), as on cores with OpenBLAS's small-matrix kernels, on 3 threads."""
-    from rnnlab.kernels import _numba_kernels, _pool
+    from rnnlab.kernels import _numba_kernels
 
     monkeypatch.setattr(_numba_kernels, "panel_width", lambda rows, k, n: max(1, n // 3))
-    monkeypatch.setattr(_pool, "MIN_ROWS", 2)
-    monkeypatch.setattr(_numba_kernels, "threads", lambda: 3)
-    monkeypatch.setattr(_numba_kernels, "_set_threads", lambda n: None)
     for opts in ({"return_sequences": True, "mask": "ragged", "go_backwards": True},
                  {"truncate_gradient": 2, "dropout": 0.2, "recurrent_dropout": 0.3},
                  {"return_state": True, "stacked": True, "initial_state": True}):

@@ -17,15 +17,9 @@ ENGINES = ["numpy", "reference", pytest.param("numba", marks=pytest.mark.skipif(
 
 
 @pytest.fixture
-def split(monkeypatch: pytest.MonkeyPatch) -> None:
+def split(three_threads: None, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every product split into blocks of at least 2 rows on 3 threads (numba engine)."""
     monkeypatch.setattr(products, "MIN_BLOCK_WORK", 1)
-    monkeypatch.setattr(_pool, "MIN_ROWS", 2)
-    if NUMBA_OK:
-        from rnnlab.kernels import _numba_kernels
-
-        monkeypatch.setattr(_numba_kernels, "threads", lambda: 3)
-        monkeypatch.setattr(_numba_kernels, "_set_threads", lambda n: None)
 
 
 @pytest.mark.parametrize("engine", ENGINES)
