@@ -22,9 +22,10 @@ from .. import random as rnd
 from .._registry import register
 from ..layers.base import Layer, unique_name
 from ..symbolic import KerasTensor, is_symbolic
+from .data_adapter import takes_ids
 from .graph import keras_layer_order, run_backward, run_forward, topological_nodes
 from .summary import format_summary
-from .training import Trainer, takes_ids
+from .training import Trainer
 
 
 class BaseModel(Trainer):

@@ -19,8 +19,8 @@ import numpy as np
 from .._registry import deserialize, register, serialize
 from ..layers.base import Layer
 from ..symbolic import KerasTensor
+from .data_adapter import takes_ids
 from .model import BaseModel
-from .training import takes_ids
 
 
 @register
