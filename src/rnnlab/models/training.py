@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import regularization
 from .compile import CompileMixin
 from .data_adapter import (
     DataSource,
@@ -29,19 +30,34 @@ from .data_adapter import (
 class Trainer(CompileMixin, InputAdapter):
     """Mixin giving a model Keras's training API; the model provides forward/backward."""
 
+    def _penalty(self) -> float:
+        """The regularization added to the loss (Keras: ``sum(model.losses)``): weight
+        penalties at the current weights plus the activity penalties of the last forward."""
+        layers = regularization.with_sublayers(self.layers)  # type: ignore[attr-defined]
+        weights = sum(v for layer in layers for v in regularization.weight_penalties(layer))
+        return float(weights + sum(getattr(self, "_activity_penalties", [])))
+
     def _train_batch(self, xs: list[Any], ys: list[Any], sw: Any) -> None:
         outs, out_masks, cache = self.forward(xs, training=True)  # type: ignore[attr-defined]
         total, per, grads = self._losses_and_grads(ys, outs, out_masks, sw)
+        total += self._penalty()
         self.zero_grad()  # type: ignore[attr-defined]
         self.backward(grads, cache, input_grads=False)  # type: ignore[attr-defined]
+        trainable = [layer for layer in regularization.with_sublayers(self.layers)  # type: ignore
+                     if layer.trainable]
+        for layer in trainable:
+            regularization.add_penalty_grads(layer)
         params = dict(self.named_params(trainable_only=True))  # type: ignore[attr-defined]
         gradients = dict(self.named_grads(trainable_only=True))  # type: ignore[attr-defined]
         self.optimizer.apply(params, gradients)
+        for layer in trainable:
+            regularization.apply_constraints(layer)
         self._update_metrics(total, per, ys, outs, out_masks, sw, batch_len(xs))
 
     def _test_batch(self, xs: list[Any], ys: list[Any], sw: Any) -> None:
         outs, out_masks, _ = self.forward(xs, training=False)  # type: ignore[attr-defined]
         total, per, _ = self._losses_and_grads(ys, outs, out_masks, sw)
+        total += self._penalty()
         self._update_metrics(total, per, ys, outs, out_masks, sw, batch_len(xs))
 
     def train_on_batch(self, x: Any, y: Any = None, sample_weight: Any = None,
