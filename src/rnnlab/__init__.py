@@ -5,6 +5,7 @@ from . import (
     backend,
     callbacks,
     cells,
+    constraints,
     gradcheck,
     initializers,
     layers,
@@ -12,6 +13,8 @@ from . import (
     metrics,
     models,
     optimizers,
+    preprocessing,
+    regularizers,
     utils,
 )
 from .models import Input, Model, Sequential, load_model
@@ -21,6 +24,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Input", "Model", "Sequential", "__version__", "activations", "backend", "callbacks",
-    "cells", "gradcheck", "initializers", "layers", "load_model", "losses", "metrics", "models",
-    "optimizers", "set_random_seed", "utils",
+    "cells", "constraints", "gradcheck", "initializers", "layers", "load_model", "losses",
+    "metrics", "models", "optimizers", "preprocessing", "regularizers", "set_random_seed", "utils",
 ]

@@ -25,9 +25,8 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, regularization
 from .. import random as rnd
-from .. import regularization
 from ..module import Module
 from ..symbolic import KerasTensor, Node, is_symbolic
 
