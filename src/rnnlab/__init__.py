@@ -6,6 +6,7 @@ from . import (
     callbacks,
     cells,
     constraints,
+    datasets,
     gradcheck,
     initializers,
     layers,
@@ -24,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Input", "Model", "Sequential", "__version__", "activations", "backend", "callbacks",
-    "cells", "constraints", "gradcheck", "initializers", "layers", "load_model", "losses",
-    "metrics", "models", "optimizers", "preprocessing", "regularizers", "set_random_seed", "utils",
+    "cells", "constraints", "datasets", "gradcheck", "initializers", "layers", "load_model",
+    "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers",
+    "set_random_seed", "utils",
 ]
