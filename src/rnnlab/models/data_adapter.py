@@ -108,6 +108,7 @@ class DataSource:
         self.iterator = iterator
         self._live: Iterator[Any] | None = None
         self.is_arrays = iterator is None
+        self.steps: int | None
         if self.is_arrays and xs is not None:
             n = batch_len(xs)
             full = -(-n // self.batch_size)
@@ -212,7 +213,7 @@ class DataSource:
         step = 0
         while self.steps is None or step < self.steps:
             try:
-                item = next(self._live)
+                item = next(self._live)  # type: ignore[arg-type]
             except StopIteration:
                 self._live = None
                 if step == 0 and iter(it) is not it:

@@ -162,7 +162,7 @@ class Trainer(CompileMixin, InputAdapter):
             if self.stop_training:
                 break
         callback_list.on_train_end(logs)
-        return self.history
+        return self.history  # type: ignore[attr-defined]
 
     def fit_generator(self, generator: Any, steps_per_epoch: int | None = None,
                       epochs: int = 1, verbose: Any = 1, callbacks: Any = None,
