@@ -121,3 +121,14 @@ def test_reset_state_and_keras_only_arguments():
 def test_import_rnnlab_loads_preprocessing():
     padded = rnnlab.preprocessing.sequence.pad_sequences([[1, 2], [3]], maxlen=3)
     np.testing.assert_array_equal(padded, [[0, 1, 2], [0, 0, 3]])
+
+
+def test_sequential_input_output_build_a_feature_extractor():
+    model = rnnlab.Sequential([rnnlab.Input((5, 3)), layers.LSTM(4, return_sequences=True),
+                               layers.GRU(2), layers.Dense(1)])
+    x = np.random.default_rng(0).normal(size=(3, 5, 3)).astype("f4")
+    features = rnnlab.Model(model.input, model.layers[1].output)
+    np.testing.assert_allclose(features.predict(x, verbose=0),
+                               model.layers[1](model.layers[0](x)), rtol=1e-6)
+    assert model.output.shape == (None, 1) and model.inputs == [model.input]
+    assert [type(x).__name__ for x in features.layers] == ["InputLayer", "LSTM", "GRU"]

@@ -125,6 +125,44 @@ class Sequential(BaseModel):
             self._chain_key, self._chain_graph = key, (head, nodes)
         return self._chain_graph
 
+    def _symbolic(self) -> tuple[KerasTensor, Any]:
+        """The stack called on a symbolic ``Input`` (once per layer list), as Keras builds a
+        Sequential model: gives ``model.input``/``output`` and every ``layer.input``/``output``
+        for ``Model(model.input, model.layers[k].output)``."""
+        key = tuple(id(layer) for layer in self._layers)
+        cached = getattr(self, "_symbolic_graph", None)
+        if cached is not None and cached[0] == key:
+            return cached[1], cached[2]
+        if self._input_shape is None or not self._layers:
+            raise AttributeError(f"the Sequential model {self.name!r} has no defined input yet: "
+                                 "give it an Input (or an input_shape) and layers first")
+        from .input_layer import Input
+
+        (shape, dtype), = self.input_spec()
+        head = Input(batch_shape=shape, dtype=dtype)
+        x: Any = head
+        for layer in self._layers:
+            x = layer(x)
+        self._symbolic_graph = (key, head, x)
+        return head, x
+
+    @property
+    def input(self) -> KerasTensor:
+        return self._symbolic()[0]
+
+    @property
+    def output(self) -> Any:
+        return self._symbolic()[1]
+
+    @property
+    def inputs(self) -> list[KerasTensor]:
+        return [self.input]
+
+    @property
+    def outputs(self) -> list[Any]:
+        out = self.output
+        return list(out) if isinstance(out, list) else [out]
+
     def forward(self, xs: list[Any], training: bool = False) -> tuple[list[Any], list[Any], Any]:
         if not self._layers:
             raise ValueError("The Sequential model has no layers")
