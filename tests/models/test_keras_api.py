@@ -26,19 +26,31 @@ def _model():
     ])
 
 
-def test_regularized_loss_gradient_matches_central_differences():
-    model = _model()
+def _functional():
+    """return_state outputs with an activity regularizer: the penalty covers every output."""
+    R = regularizers
+    inp = rnnlab.Input((4, 3), dtype="float64")
+    seq, h, c = layers.LSTM(3, return_sequences=True, return_state=True, dtype="float64",
+                            activity_regularizer=R.L2(0.2), kernel_regularizer=R.L1(0.05))(inp)
+    out = layers.Dense(2, dtype="float64", kernel_regularizer=R.L2(0.1))(h)
+    return rnnlab.Model(inp, [out, layers.GRU(2, dtype="float64")(seq)])
+
+
+@pytest.mark.parametrize("make", [_model, _functional])
+def test_regularized_loss_gradient_matches_central_differences(make):
+    model = make()
     model.compile("sgd", "mse")
     rng = np.random.default_rng(0)
-    x, y = rng.normal(size=(5, 4, 3)), rng.normal(size=(5, 2))
+    x = rng.normal(size=(5, 4, 3))
+    ys = [rng.normal(size=(5, 2)) for _ in range(model.n_outputs)]
 
     def loss():
         outs, masks, _ = model.forward([x], training=False)
-        total, _, _ = model._losses_and_grads([y], outs, masks, None)
+        total, _, _ = model._losses_and_grads(ys, outs, masks, None)
         return total + model._penalty()
 
     outs, masks, cache = model.forward([x], training=False)
-    _, _, grads = model._losses_and_grads([y], outs, masks, None)
+    _, _, grads = model._losses_and_grads(ys, outs, masks, None)
     model.zero_grad()
     model.backward(grads, cache, input_grads=False)
     for layer in rnnlab.regularization.with_sublayers(model.layers):
