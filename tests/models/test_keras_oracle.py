@@ -253,3 +253,19 @@ def test_sequence_batch_order_shuffled_as_keras(shuffle):
         assert all(sorted(e) == list(range(8)) for e in epochs), data.epochs
         in_order.append([e == list(range(8)) for e in epochs])
     assert in_order[0] == in_order[1] == [not shuffle] * 3
+
+
+def test_wrapped_layer_penalties_as_keras():
+    def build(lib, L):
+        R = keras.regularizers if lib is keras else regularizers
+        return lib.Sequential([
+            L.Input((4, 3)),
+            L.Bidirectional(L.GRU(3, return_sequences=True, kernel_regularizer=R.L2(0.1),
+                                  bias_regularizer=R.L1(0.2), bias_initializer="ones")),
+            L.TimeDistributed(L.Dense(2, kernel_regularizer=R.L1L2(0.01, 0.03))),
+        ])
+
+    ours, theirs = _both(build)
+    assert len(ours.losses) == len(theirs.losses) == 5
+    assert sum(ours.losses) == pytest.approx(float(sum(float(v.detach()) for v in theirs.losses)),
+                                             rel=1e-6)
