@@ -144,3 +144,10 @@ def test_sequential_input_output_build_a_feature_extractor():
                                model.layers[1](model.layers[0](x)), rtol=1e-6)
     assert model.output.shape == (None, 1) and model.inputs == [model.input]
     assert [type(x).__name__ for x in features.layers] == ["InputLayer", "LSTM", "GRU"]
+
+
+def test_activity_regularizer_inside_a_wrapper_is_refused():
+    model = rnnlab.Sequential([rnnlab.Input((4, 3)), layers.Bidirectional(
+        layers.GRU(2, activity_regularizer="l2"))])
+    with pytest.raises(ValueError, match="wrapped layer"):
+        model.compile("sgd", "mse")

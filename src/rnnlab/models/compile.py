@@ -24,6 +24,7 @@ class CompileMixin:
         from .. import optimizers as optimizers_mod
 
         del run_eagerly, jit_compile
+        _check_wrapped_activity(self.layers)  # type: ignore[attr-defined]
         self.optimizer = optimizers_mod.get(optimizer)
         names = self.output_names  # type: ignore[attr-defined]
         n = len(names)
@@ -138,6 +139,20 @@ class CompileMixin:
         for metric in self._all_metrics():
             logs[metric.name] = float(metric.result())
         return logs
+
+
+def _check_wrapped_activity(layers: list[Any]) -> None:
+    """An activity regularizer on a layer inside a wrapper (Bidirectional, TimeDistributed)
+    is not applied here: refuse it rather than train without it."""
+    from ..regularization import with_sublayers
+
+    top = {id(layer) for layer in layers}
+    inner = [layer.name for layer in with_sublayers(layers)
+             if id(layer) not in top and getattr(layer, "activity_regularizer", None)]
+    if inner:
+        raise ValueError(f"activity_regularizer on the wrapped layer(s) {inner} is not "
+                         "supported; put it on the wrapper (e.g. Bidirectional(..., "
+                         "activity_regularizer=...)) instead")
 
 
 def _name_metrics(plain: list[list[Any]], weighted: list[list[Any]],
