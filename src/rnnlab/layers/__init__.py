@@ -4,6 +4,7 @@ from ..cells import GRUCell, LSTMCell, SimpleRNNCell
 from ..models.input_layer import Input
 from .base import Layer
 from .bidirectional import Bidirectional
+from .convolutional import Conv1D
 from .core import Activation, Dense, Dropout, Flatten, RepeatVector, Reshape
 from .embedding import Embedding, Masking
 from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
@@ -14,8 +15,9 @@ from .wrappers import TimeDistributed
 
 __all__ = [
     "Activation", "Add", "Average", "BatchNormalization", "Bidirectional", "Concatenate",
-    "Dense", "Dropout", "Embedding", "Flatten", "GRU", "GRUCell", "GlobalAveragePooling1D",
-    "GlobalMaxPooling1D", "Input", "LSTM", "LSTMCell", "Layer", "LayerNormalization", "Masking",
+    "Conv1D", "Dense", "Dropout", "Embedding", "Flatten", "GRU", "GRUCell",
+    "GlobalAveragePooling1D", "GlobalMaxPooling1D", "Input", "LSTM", "LSTMCell", "Layer",
+    "LayerNormalization", "Masking",
     "Maximum", "Minimum", "Multiply", "RNN", "RepeatVector", "Reshape", "SimpleRNN",
     "SimpleRNNCell", "Subtract", "TimeDistributed",
 ]
