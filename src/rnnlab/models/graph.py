@@ -92,7 +92,7 @@ def run_forward(nodes: list[Node], feeds: dict[int, Any], training: bool
         if states is not None:
             out, cache = layer.forward(inputs, training=training, mask=mask, initial_state=states)
         else:
-            out, cache = layer.forward(inputs, training=training, mask=mask)
+            out, cache = layer.forward(inputs, training=training, mask=mask, **node.call_kwargs)
         out_mask = layer.compute_mask(inputs, mask)
         outs = list(out) if node.multi_output else [out]
         out_masks = list(out_mask) if isinstance(out_mask, list) else [out_mask] + [None] * (
