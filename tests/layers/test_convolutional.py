@@ -163,3 +163,22 @@ def test_conv1d_errors(rng):
         layer.set_weights([np.zeros((2, 3, 3)), np.zeros(2)])
     with pytest.raises(ValueError, match=r"channels must be divisible by groups \(2\)"):
         Conv1D(2, 3, groups=2)(rng.standard_normal((2, 5, 3)))
+
+
+def test_conv1d_regularizer_penalty_matches_keras(rng, keras_oracle):
+    import rnnlab
+
+    keras = keras_oracle.keras
+    x = rng.standard_normal((2, 6, 3))
+    theirs = keras.layers.Conv1D(2, 3, kernel_regularizer=keras.regularizers.L1L2(0.1, 0.2),
+                                 bias_regularizer=keras.regularizers.L2(0.3), dtype="float64")
+    theirs.build(x.shape)
+    theirs.set_weights([rng.standard_normal((3, 3, 2)), rng.standard_normal(2)])
+    ours = Conv1D(2, 3, kernel_regularizer=rnnlab.regularizers.L1L2(0.1, 0.2),
+                  bias_regularizer=rnnlab.regularizers.L2(0.3), dtype="float64")
+    model = rnnlab.Sequential([Input((6, 3)), ours])
+    ours.set_weights(theirs.get_weights())
+    keras_oracle.run(theirs, x)
+    expected = sum(float(loss.detach()) for loss in theirs.losses)
+    assert np.isclose(sum(model.losses), expected, rtol=1e-12)
+    assert "kernel_regularizer" in ours.get_config()

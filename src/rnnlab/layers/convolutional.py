@@ -71,7 +71,11 @@ def output_length(length: int | None, window: int, stride: int, padding: str,
 class Conv1D(Layer):
     """Temporal convolution with Keras's arguments (``filters``, ``kernel_size``, ``strides``,
     ``padding`` valid/same/causal, ``data_format``, ``dilation_rate``, ``groups``,
-    ``activation``, ``use_bias``, initializers). See the module docstring for the arithmetic."""
+    ``activation``, ``use_bias``, initializers, and ``kernel_``/``bias_``/``activity_``
+    regularizers and constraints as every layer with Keras-named weights). See the module
+    docstring for the arithmetic."""
+
+    weight_roles = ("kernel", "bias")
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = 1, padding: str = "valid",
                  data_format: str | None = None, dilation_rate: Any = 1, groups: int = 1,
