@@ -1,15 +1,16 @@
 """Regularizers and constraints attached to layers (Keras's ``kernel_regularizer=`` ...).
 
-A layer that has Keras-named weights lists them in ``weight_roles`` (``Dense``:
-``("kernel", "bias")``; ``SimpleRNN``/``LSTM``/``GRU``: ``("kernel", "recurrent_kernel",
-"bias")``), in the order of ``get_weights()``. It then accepts ``<role>_regularizer`` and
-``<role>_constraint`` (role without ``recurrent_``-less aliases: ``recurrent_kernel`` is
-``recurrent_``); every layer accepts ``activity_regularizer`` (a penalty on each output).
+A layer that has Keras-named weights lists them in ``weight_roles`` (``Dense``: ``("kernel",
+"bias")``; ``SimpleRNN``/``LSTM``/``GRU``: ``("kernel", "recurrent_kernel", "bias")``), in the
+order of ``get_weights()``. It then accepts ``<role>_regularizer`` and ``<role>_constraint``
+(Keras's names: ``kernel_regularizer``, ``recurrent_regularizer``, ``bias_constraint`` ...; only
+the first cell of a stacked ``RNN([cells])``); every layer accepts ``activity_regularizer`` (a
+penalty on each output, divided by its batch size as Keras 3 does).
 
 Weights are stored in PyTorch's layout; regularizers and constraints act on Keras's layout (a
 constraint's ``axis`` means what it means in Keras). ``keras_index(layer)`` maps every Keras
-weight element to its place in the layer's flat parameters, so penalties, their gradients and the
-projections move between the two layouts exactly, for any layer whose ``get_weights`` is a
+weight element to its place in the layer's flat parameters, so penalties, their gradients and
+the projections move between the two layouts exactly, for any layer whose ``get_weights`` is a
 rearrangement of its parameters.
 """
 
@@ -143,7 +144,12 @@ def activity_penalty(layer: Any, outputs: Any) -> float | None:
     if reg is None:
         return None
     outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return float(sum(reg(o) for o in outs if o is not None))
+    return float(sum(reg(o) / _batch(o) for o in outs if o is not None))
+
+
+def _batch(output: np.ndarray) -> int:
+    """Keras 3 divides each output's activity penalty by its batch size (axis 0)."""
+    return int(np.shape(output)[0]) if np.ndim(output) > 0 and np.shape(output)[0] else 1
 
 
 def activity_grads(layer: Any, outputs: Any, d_outputs: Any) -> Any:
@@ -153,9 +159,8 @@ def activity_grads(layer: Any, outputs: Any, d_outputs: Any) -> Any:
         return d_outputs
     if isinstance(outputs, (list, tuple)):
         ds = d_outputs if isinstance(d_outputs, (list, tuple)) else [None] * len(outputs)
-        return [reg.gradient(o) if d is None else d + reg.gradient(o)
-                for o, d in zip(outputs, ds)]
-    g = reg.gradient(outputs)
+        return [activity_grads(layer, o, d) for o, d in zip(outputs, ds)]
+    g = reg.gradient(outputs) / _batch(outputs)
     return g if d_outputs is None else d_outputs + g
 
 

@@ -1,8 +1,9 @@
-"""``compile`` and what it sets up: the optimizer, one loss per output with its weight, the
-metrics (plain and weighted) and the loss trackers, and their per-batch update and results.
+"""``compile`` and what it sets up: the optimizer, one loss per output with its weight, the metrics
+(plain and weighted) and the loss trackers, and their per-batch update and results.
 
 Keras 3 semantics: ``metrics`` ignore ``sample_weight``/``class_weight``; ``weighted_metrics``
-use them and are reported as ``weighted_<name>``. The loss always uses the sample weights.
+use them, reported as ``weighted_<name>`` when a plain metric has that name (else as
+``<name>``). The loss always uses the sample weights.
 """
 
 from __future__ import annotations
@@ -38,17 +39,18 @@ class CompileMixin:
         weights = _per_output(loss_weights if loss_weights is not None else 1.0, names,
                               "loss_weights")
         self.loss_weights = [float(w) for w in weights]
-        self.metric_objects = self._make_metrics(metrics, loss_list, "")
-        self.weighted_metric_objects = self._make_metrics(weighted_metrics, loss_list,
-                                                          "weighted_")
+        self.metric_objects = self._make_metrics(metrics, loss_list)
+        self.weighted_metric_objects = self._make_metrics(weighted_metrics, loss_list)
+        _name_metrics(self.metric_objects, self.weighted_metric_objects,
+                      names if n > 1 else [""] * n)
         from .. import metrics as metrics_mod
 
         self._loss_trackers = [metrics_mod.Mean(name="loss")] + (
             [metrics_mod.Mean(name=f"{name}_loss") for name in names] if n > 1 else [])
         self.compiled = True
 
-    def _make_metrics(self, specs: Any, loss_list: list[Any], prefix: str) -> list[list[Any]]:
-        """One list of metric objects per output; names ``[<output>_][weighted_]<metric>``."""
+    def _make_metrics(self, specs: Any, loss_list: list[Any]) -> list[list[Any]]:
+        """One list of metric objects per output."""
         from .. import metrics as metrics_mod
 
         names = self.output_names  # type: ignore[attr-defined]
@@ -57,11 +59,7 @@ class CompileMixin:
         for k, per in enumerate(_metrics_per_output(specs, names)):
             objs = []
             for spec in per:
-                m = metrics_mod.get(spec, loss=loss_list[k], output_shape=shapes[k])
-                m.name = prefix + m.name
-                if len(names) > 1:
-                    m.name = f"{names[k]}_{m.name}"
-                objs.append(m)
+                objs.append(metrics_mod.get(spec, loss=loss_list[k], output_shape=shapes[k]))
             out.append(objs)
         return out
 
@@ -140,6 +138,35 @@ class CompileMixin:
         for metric in self._all_metrics():
             logs[metric.name] = float(metric.result())
         return logs
+
+
+def _name_metrics(plain: list[list[Any]], weighted: list[list[Any]],
+                  outputs: list[str]) -> None:
+    """Keras 3's log names: ``<output>_<metric>`` (no output prefix for one output); a
+    repeated name gets ``_1``, ``_2``...; a weighted metric whose name a plain one already uses
+    becomes ``weighted_<metric>``."""
+    used: dict[str, int] = {}
+
+    def unique(name: str) -> str:
+        if name not in used:
+            used[name] = 1
+            return name
+        index = used[name]
+        used[name] += 1
+        return f"{name}_{index}"
+
+    def prefixed(out: str, name: str) -> str:
+        return f"{out}_{name}" if out else name
+
+    for out, objs in zip(outputs, plain):
+        for m in objs:
+            m.name = unique(prefixed(out, m.name))
+    for out, objs in zip(outputs, weighted):
+        for m in objs:
+            name = prefixed(out, m.name)
+            if name in used:
+                name = prefixed(out, f"weighted_{m.name}")
+            m.name = unique(name)
 
 
 def _per_output(spec: Any, names: list[str], what: str) -> list[Any]:

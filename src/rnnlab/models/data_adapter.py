@@ -177,7 +177,7 @@ class DataSource:
         if self.is_arrays:
             yield from self._array_batches(epoch)
         else:
-            yield from self._iterator_batches(need_y)
+            yield from self._iterator_batches(need_y, epoch)
 
     def _array_batches(self, epoch: int | None) -> Iterator[tuple[Any, Any, Any]]:
         assert self.xs is not None
@@ -194,11 +194,16 @@ class DataSource:
             sw = self.sw[idx] if self.sw is not None else None
             yield xs, ys, sw
 
-    def _iterator_batches(self, need_y: bool) -> Iterator[tuple[Any, Any, Any]]:
+    def _iterator_batches(self, need_y: bool, epoch: int | None = None
+                          ) -> Iterator[tuple[Any, Any, Any]]:
         it = self.iterator
         if hasattr(it, "__getitem__") and hasattr(it, "__len__"):
-            for step in range(self.steps or len(it)):
-                yield self._unpack(it[step], need_y)
+            # Keras shuffles the order of a Sequence's batches each epoch (fit(shuffle=True))
+            n = len(it)
+            order = (rnd.generator(self.model.shuffle_seed, 3, epoch).permutation(n)
+                     if self.shuffle and epoch is not None else np.arange(n))
+            for step in range(self.steps or n):
+                yield self._unpack(it[int(order[step]) if step < n else step], need_y)
             if hasattr(it, "on_epoch_end"):
                 it.on_epoch_end()
             return
@@ -294,3 +299,31 @@ def _float_or(dtype: str, model: Any) -> str:
     return layers[0].dtype if layers else "float32"
 
 
+
+
+def class_weight_to_sample_weights(y: Any, class_weight: dict[Any, float]) -> np.ndarray:
+    """Keras's per-sample weights from ``class_weight`` (``{class index: weight}``, 1 for
+    classes not listed): the class of a sample is its integer label, or the argmax of a one-hot
+    / probability row; a trailing axis of size 1 is dropped first."""
+    y = np.asarray(y)
+    if y.ndim > 1:
+        y = np.argmax(y, axis=-1) if y.shape[-1] != 1 else np.squeeze(y, axis=-1)
+    if y.ndim != 1:
+        raise ValueError(f"class_weight needs one class per sample; the targets have shape "
+                         f"{np.shape(y)} after taking the class axis")
+    labels = np.round(y).astype(np.int64)
+    return np.array([float(class_weight.get(int(k), 1.0)) for k in labels], dtype="float32")
+
+
+def check_class_weight(class_weight: Any, n_outputs: int, sample_weight: Any) -> None:
+    if class_weight is None:
+        return
+    if not isinstance(class_weight, dict):
+        raise ValueError("class_weight must be a dict {class index: weight}, got "
+                         f"{type(class_weight).__name__}")
+    if n_outputs != 1:
+        raise ValueError("class_weight is only supported for models with a single output "
+                         f"(this one has {n_outputs}); pass sample_weight instead")
+    if sample_weight is not None:
+        raise ValueError("You cannot give class_weight and sample_weight at the same time: "
+                         "multiply them into one sample_weight")

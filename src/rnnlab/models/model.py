@@ -148,6 +148,16 @@ class BaseModel(Trainer):
 
         save_model(self, filepath, overwrite=overwrite, resume=resume)
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as JSON (``rnnlab.models.model_from_json`` rebuilds it)."""
+        from .json_config import to_json
+
+        return to_json(self, **kwargs)
+
+    def reset_state(self) -> None:
+        """Keras 3's name for ``reset_states()``."""
+        self.reset_states()
+
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         from ..saving import save_weights
 

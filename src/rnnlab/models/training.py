@@ -22,7 +22,9 @@ from .data_adapter import (
     InputAdapter,
     batch_len,
     check_batch_size,
+    check_class_weight,
     check_lengths,
+    class_weight_to_sample_weights,
     is_generator_like,
 )
 
@@ -100,8 +102,7 @@ class Trainer(CompileMixin, InputAdapter):
         from ..callbacks import CallbackList
 
         self._require_compiled("training")
-        if class_weight is not None:
-            raise NotImplementedError("class_weight is not supported; pass sample_weight")
+        check_class_weight(class_weight, self.n_outputs, sample_weight)  # type: ignore
         verbose = 1 if verbose == "auto" else int(verbose)
         if not 0.0 <= validation_split < 1.0:
             raise ValueError(f"validation_split must be in [0, 1), got {validation_split}")
@@ -129,6 +130,9 @@ class Trainer(CompileMixin, InputAdapter):
             callback_list.on_epoch_begin(epoch)
             seen = 0
             for step, (xs, ys, sw) in enumerate(train.batches(epoch)):
+                if class_weight is not None:
+                    cw = class_weight_to_sample_weights(ys[0], class_weight)
+                    sw = cw if sw is None else np.asarray(sw) * cw
                 callback_list.on_train_batch_begin(step)
                 self._train_batch(xs, ys, sw)
                 seen += 1
