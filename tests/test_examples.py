@@ -69,3 +69,20 @@ def test_lstm_seq2seq_inference_models_reproduce_the_trained_model(capsys):
         steps.append(out[:, 0])
         states = [h, c]
     np.testing.assert_allclose(np.stack(steps, axis=1), full, atol=1e-5)
+
+
+def test_timeseries_weather_forecasting(capsys):
+    r = run_example("timeseries_weather_forecasting", capsys)
+    _finite_history(r["history"], {"loss", "val_loss"})
+    assert r["shapes"] == ((None, 12, 7), (64, 1))  # 72 past steps sampled every 6
+    assert len(r["predictions"]) == 5
+    # the weights-only checkpoint of the best epoch loads back into the model
+    best = int(np.argmin(r["history"]["val_loss"]))
+    model = r["model"]
+    final = model.get_weights()
+    model.load_weights(r["checkpoint"])
+    if best == len(r["history"]["val_loss"]) - 1:
+        for a, b in zip(model.get_weights(), final, strict=True):
+            np.testing.assert_array_equal(a, b)
+    x, _ = r["dataset_val"][0]
+    assert np.isfinite(model.predict(x, verbose=0)).all()
