@@ -7,6 +7,7 @@ of the same shape, so the script runs offline). ``--smoke`` shrinks every size f
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +23,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     results: dict[str, object] = {}
 
     # -- Built-in RNN layers: a simple example -----------------------------------------------------
-    model = keras.Sequential()
+    model: Any = keras.Sequential()
     model.add(layers.Input(shape=(None,), dtype="int32"))
     model.add(layers.Embedding(input_dim=1000, output_dim=64))
     model.add(layers.LSTM(128))
@@ -113,6 +114,7 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
         # CuDNN is only available at the layer level, and not at the cell level.
         # This means `LSTM(units)` will use the CuDNN kernel,
         # while RNN(LSTMCell(units)) will run on non-CuDNN kernel.
+        lstm_layer: layers.Layer
         if allow_cudnn_kernel:
             # The LSTM layer with default options uses CuDNN.
             lstm_layer = layers.LSTM(units, input_shape=(None, input_dim))
