@@ -182,3 +182,18 @@ def test_conv1d_regularizer_penalty_matches_keras(rng, keras_oracle):
     expected = sum(float(loss.detach()) for loss in theirs.losses)
     assert np.isclose(sum(model.losses), expected, rtol=1e-12)
     assert "kernel_regularizer" in ours.get_config()
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv1d_backward_params_adds_the_same_gradients(rng, groups):
+    layer = Conv1D(4, 3, padding="same", groups=groups, activation="tanh", dtype="float64")
+    x = rng.standard_normal((3, 6, 4))
+    y, cache = layer.forward(x)
+    g = rng.standard_normal(y.shape)
+    layer.zero_grad()
+    layer.backward(g, cache)
+    full = {k: v.copy() for k, v in layer.named_grads()}
+    layer.zero_grad()
+    assert layer.backward_params(g, cache) is None
+    for k, v in layer.named_grads():
+        np.testing.assert_array_equal(v, full[k])
