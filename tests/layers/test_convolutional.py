@@ -197,3 +197,34 @@ def test_conv1d_backward_params_adds_the_same_gradients(rng, groups):
     assert layer.backward_params(g, cache) is None
     for k, v in layer.named_grads():
         np.testing.assert_array_equal(v, full[k])
+
+
+@pytest.mark.parametrize("engine", ["reference", "numpy", "numba"])
+def test_conv1d_row_blocks_on_every_engine(rng, engine, three_threads, monkeypatch):
+    from rnnlab import kernels
+    from rnnlab.kernels import products
+
+    if engine == "numba" and not kernels.numba_status()[0]:
+        pytest.skip("numba engine unavailable")
+    monkeypatch.setattr(products, "MIN_BLOCK_WORK", 1)  # every product split into row blocks
+    layer = Conv1D(4, 3, padding="causal", groups=2, dtype="float64")
+    x = rng.standard_normal((3, 7, 4))
+    layer(x)
+    weights = layer.get_weights()
+    monkeypatch.setenv(kernels.ENV_VAR, engine)
+    y, cache = layer.forward(x)
+    g = rng.standard_normal(y.shape)
+    layer.zero_grad()
+    dx = layer.backward(g, cache)
+    grads = {k: v.copy() for k, v in layer.named_grads()}
+    monkeypatch.setenv(kernels.ENV_VAR, "reference")
+    plain = Conv1D(4, 3, padding="causal", groups=2, dtype="float64")
+    plain(x)
+    plain.set_weights(weights)
+    monkeypatch.setattr(products, "MIN_BLOCK_WORK", 1 << 40)
+    y0, c0 = plain.forward(x)
+    dx0 = plain.backward(g, c0)
+    np.testing.assert_allclose(y, y0, rtol=0, atol=1e-13)
+    np.testing.assert_allclose(dx, dx0, rtol=0, atol=1e-13)
+    for k, v in plain.named_grads():
+        np.testing.assert_allclose(grads[k], v, rtol=0, atol=1e-13)
