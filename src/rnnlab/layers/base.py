@@ -50,6 +50,9 @@ def unique_name(base: str) -> str:
 
 class Layer(Module):
     supports_masking = False
+    # keyword arguments of ``__call__`` that go on to ``forward`` (and are kept in the graph
+    # node of a symbolic call), e.g. Attention's ``use_causal_mask``
+    call_arguments: tuple[str, ...] = ()
     weight_roles: tuple[str, ...] = ()       # Keras names of get_weights(), for regularizers
     keras_only_args: tuple[str, ...] = ()   # Keras arguments accepted and kept in the config
 
@@ -140,20 +143,22 @@ class Layer(Module):
     # -- calling -----------------------------------------------------------------------------------
     def __call__(self, inputs: Any, training: bool = False, mask: Any = None, **kwargs: Any) -> Any:
         initial_state = kwargs.pop("initial_state", None)
+        extra = {k: kwargs.pop(k) for k in list(kwargs) if k in self.call_arguments}
         if kwargs:
             raise TypeError(f"{self.name}: unexpected call argument(s) {sorted(kwargs)}")
         if is_symbolic(inputs) or is_symbolic(initial_state):
-            return self._symbolic_call(inputs, initial_state)
+            return self._symbolic_call(inputs, initial_state, extra)
         inputs = self.validate_inputs(inputs)
         self.maybe_build(_shape_of(inputs))
         if initial_state is not None:
             outputs, _ = self.forward(inputs, training=training, mask=mask,
                                       initial_state=initial_state)  # type: ignore[call-arg]
         else:
-            outputs, _ = self.forward(inputs, training=training, mask=mask)
+            outputs, _ = self.forward(inputs, training=training, mask=mask, **extra)
         return outputs
 
-    def _symbolic_call(self, inputs: Any, initial_state: Any) -> Any:
+    def _symbolic_call(self, inputs: Any, initial_state: Any,
+                       extra: dict[str, Any] | None = None) -> Any:
         if initial_state is not None:
             states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [
                 initial_state]
@@ -170,8 +175,9 @@ class Layer(Module):
             if not isinstance(t, KerasTensor):
                 raise TypeError(f"{self.name}: mix of symbolic and concrete inputs: {t!r}")
         self.maybe_build(in_shape)
-        out_shape = self.compute_output_shape(in_shape)
-        node = Node(self, flat, structure, n_states)
+        out_shape = self.compute_output_shape(in_shape, **extra) if extra else (
+            self.compute_output_shape(in_shape))
+        node = Node(self, flat, structure, n_states, call_kwargs=dict(extra or {}))
         in_mask = flat[0].has_mask if structure != "list" else any(t.has_mask for t in flat)
         multi = isinstance(out_shape, list)
         shapes = out_shape if multi else [out_shape]

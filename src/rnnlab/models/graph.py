@@ -108,7 +108,7 @@ def run_forward(nodes: list[Node], feeds: dict[int, Any], training: bool,
         if states is not None:
             out, cache = layer.forward(inputs, training=training, mask=mask, initial_state=states)
         else:
-            out, cache = layer.forward(inputs, training=training, mask=mask)
+            out, cache = layer.forward(inputs, training=training, mask=mask, **node.call_kwargs)
         out_mask = layer.compute_mask(inputs, mask)
         penalty = regularization.activity_penalty(layer, out)
         if penalty is not None:

@@ -298,7 +298,9 @@ class Model(BaseModel):
                        for t in self._inputs],
             "layers": [layers[layer.name] for layer in self._layers],
             "nodes": [{"layer": n.layer.name, "structure": n.structure,
-                       "inputs": [ref(t) for t in n.inputs]} for n in self._nodes],
+                       "inputs": [ref(t) for t in n.inputs],
+                       **({"call_kwargs": dict(n.call_kwargs)} if n.call_kwargs else {})}
+                      for n in self._nodes],
             "outputs": [ref(t) for t in self._outputs],
             "single_output": self._single_output,
         }
@@ -325,10 +327,11 @@ class Model(BaseModel):
         for n in config["nodes"]:
             layer = layers[n["layer"]]
             args = [get(r) for r in n["inputs"]]
+            extra = n.get("call_kwargs", {})
             if n["structure"] == "single":
-                produced.append(layer(args[0]))
+                produced.append(layer(args[0], **extra))
             elif n["structure"] == "list":
-                produced.append(layer(args))
+                produced.append(layer(args, **extra))
             else:
                 produced.append(layer(args[0], initial_state=args[1:]))
         outputs = [get(r) for r in config["outputs"]]
