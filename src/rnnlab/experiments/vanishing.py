@@ -15,8 +15,8 @@ For each length in ``lengths`` (comma-separated) and each cell in ``cells`` the 
 
 Files: ``gradflow_T<length>.png`` (‖∂L/∂h_t‖ over t before and after training, side by side,
 the three cells), ``mse.png`` (the test MSE each cell reaches next to the 0.167 baseline),
-``curves.png`` (test MSE during training), ``gradflow.json``, ``history-<cell>-T<length>.csv``
-and ``model-<cell>-T<length>.rnnlab``. Metrics: ``{cell}_T{length}_mse`` (test MSE after
+``curves.png`` (test MSE during training), ``gradflow.json``, ``history-<cell>_T<length>.csv``
+and ``model-<cell>_T<length>.rnnlab``. Metrics: ``{cell}_T{length}_mse`` (test MSE after
 training), ``{cell}_T{length}_grad_ratio`` (‖∂L/∂h_1‖ / ‖∂L/∂h_T‖ after training; the same before
 training as ``..._grad_ratio_start``) and ``baseline_T{length}_mse`` (predicting 1).
 """
