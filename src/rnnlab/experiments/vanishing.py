@@ -185,7 +185,7 @@ def _mse_figure(lengths: list[int], cells: list[str], metrics: dict[str, float],
     ax.set_xlabel("sequence length")
     ax.set_ylabel("test MSE after training")
     ax.set_title(f"adding problem: test MSE after {updates} updates")
-    ax.legend(frameon=False)
+    ax.legend(frameon=False, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     ax.grid(alpha=0.3, axis="y", which="both")
     fig.tight_layout()
     return fig
