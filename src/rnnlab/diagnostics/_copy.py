@@ -35,7 +35,7 @@ def float64_copy(model: Any, full_bptt: bool = False) -> Any:
                 if np.asarray(value).dtype.kind == "f":
                     table[key] = np.asarray(value, dtype=np.float64)
         if isinstance(getattr(module, "dtype", None), str):
-            module.dtype = F64
+            module.dtype = F64  # type: ignore[attr-defined]
         if isinstance(module, RNN):
             if module.states is not None:
                 module.states = [np.asarray(s, dtype=np.float64) for s in module.states]
