@@ -57,7 +57,7 @@ def text_heatmap(text: str, values: np.ndarray, units: list[int], key: str,
     p = plt()
     n = len(text)
     lines = max(1, -(-n // columns))
-    fig, axes = p.subplots(len(units), 1, figsize=(columns * 0.13, (lines * 0.22 + 0.5)
+    fig, axes = p.subplots(len(units), 1, figsize=(columns * 0.13, (lines * 0.22 + 0.8)
                                                    * len(units)), squeeze=False)
     image = None
     for ax, k, unit in zip(axes[:, 0], range(len(units)), units):
