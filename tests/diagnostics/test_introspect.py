@@ -3,6 +3,8 @@ diagnostics leave the model bit-identical (predictions, weights, random counters
 
 from __future__ import annotations
 
+import gc
+
 import numpy as np
 import pytest
 
@@ -92,6 +94,23 @@ def test_diagnostics_leave_the_model_bit_identical(dtype: str) -> None:
     assert slots.keys() == slots2.keys()
     for k in slots:
         np.testing.assert_array_equal(slots[k], slots2[k])
+
+
+def test_diagnostics_leave_no_reference_cycles() -> None:
+    model = Sequential([LSTM(3, input_shape=(5, 2), return_sequences=True),
+                        Bidirectional(GRU(2)), Dense(1)])
+    model.compile("sgd", "mse")
+    x, y = np.ones((4, 5, 2)), np.ones((4, 1))
+    gradient_flow(model, x, y)
+    introspect(model, x)
+    gc.collect()
+    gc.disable()
+    try:
+        gradient_flow(model, x, y)
+        introspect(model, x)
+        assert gc.collect() == 0          # the float64 copies are freed as soon as dropped
+    finally:
+        gc.enable()
 
 
 def test_clear_errors() -> None:

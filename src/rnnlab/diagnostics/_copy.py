@@ -52,13 +52,14 @@ def float64_copy(model: Any, full_bptt: bool = False) -> Any:
 def modules(model: Any) -> Iterator[tuple[str, Module]]:
     """Every module of the model's layers, depth first, as ``(path, module)``: a layer's path
     is its name, a child's ``<parent path>/<child name>`` (``bidirectional/forward_layer``)."""
-    def walk(path: str, module: Module) -> Iterator[tuple[str, Module]]:
-        yield path, module
-        for name, child in module.children().items():
-            yield from walk(f"{path}/{name}", child)
-
     for layer in model.layers:
-        yield from walk(layer.name, layer)
+        yield from _walk(layer.name, layer)
+
+
+def _walk(path: str, module: Module) -> Iterator[tuple[str, Module]]:
+    yield path, module
+    for name, child in module.children().items():
+        yield from _walk(f"{path}/{name}", child)
 
 
 def recurrent_layers(model: Any) -> list[tuple[str, RNN]]:
@@ -90,6 +91,15 @@ def record_calls(model: Any) -> Recorder:
         rec.calls[path] = []
         _wrap(layer, rec, rec.calls[path])
     return rec
+
+
+def release(model: Any, rec: Recorder) -> None:
+    """Undo ``record_calls``: the wrappers (closures over their layer) and the recorded caches
+    go, so the copy holds no reference cycle of ours and is freed as soon as it is dropped."""
+    for _, layer in recurrent_layers(model):
+        for name in ("forward", "backward", "backward_params"):
+            layer.__dict__.pop(name, None)
+    rec._by_cache.clear()
 
 
 def _wrap(layer: RNN, rec: Recorder, calls: list[Call]) -> None:

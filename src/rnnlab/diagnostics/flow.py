@@ -103,23 +103,26 @@ def gradient_flow(model: Any, x: Any, y: Any, *, truncated: bool = False,
     if not _copy.recurrent_layers(clone):
         raise ValueError(f"model {model.name!r} has no recurrent layer to diagnose")
     rec = _copy.record_calls(clone)
-    xs, ys = clone._prepare(x, y)
-    outs, out_masks, cache = clone.forward(xs, training=False)
-    total, d_outs = 0.0, []
-    for loss, w, yt, o, m in zip(clone.losses, clone.loss_weights, ys, outs, out_masks):
-        value, g = loss.value_and_grad(yt, o, mask=m)
-        total += w * float(value)
-        d_outs.append(g * w)
-    clone.zero_grad()
-    clone.backward(d_outs, cache)
-    result = GradientFlow(loss=total, truncated=truncated)
-    for name, g in clone.named_grads():
-        result.param_grad_norm[name] = float(np.linalg.norm(g))
-    layers = dict(_copy.recurrent_layers(clone))
-    for path, calls in rec.calls.items():
-        for k, call in enumerate(calls):
-            key = path if k == 0 else f"{path}#{k}"
-            _layer_flow(result, key, layers[path], call, truncated, jacobian, jacobian_samples)
+    try:
+        xs, ys = clone._prepare(x, y)
+        outs, out_masks, cache = clone.forward(xs, training=False)
+        total, d_outs = 0.0, []
+        for loss, w, yt, o, m in zip(clone.losses, clone.loss_weights, ys, outs, out_masks):
+            value, g = loss.value_and_grad(yt, o, mask=m)
+            total += w * float(value)
+            d_outs.append(g * w)
+        clone.zero_grad()
+        clone.backward(d_outs, cache)
+        result = GradientFlow(loss=total, truncated=truncated)
+        for name, g in clone.named_grads():
+            result.param_grad_norm[name] = float(np.linalg.norm(g))
+        layers = dict(_copy.recurrent_layers(clone))
+        for path, calls in rec.calls.items():
+            for k, call in enumerate(calls):
+                key = path if k == 0 else f"{path}#{k}"
+                _layer_flow(result, key, layers[path], call, truncated, jacobian, jacobian_samples)
+    finally:
+        _copy.release(clone, rec)
     return result
 
 

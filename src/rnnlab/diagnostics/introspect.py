@@ -71,17 +71,20 @@ def introspect(model: Any, x: Any) -> Introspection:
     if not _copy.recurrent_layers(clone):
         raise ValueError(f"model {model.name!r} has no recurrent layer to introspect")
     rec = _copy.record_calls(clone)
-    xs = clone._standardize_x(clone._as_inputs(x))
-    clone.forward(xs, training=False)
-    layers = dict(_copy.recurrent_layers(clone))
-    out = Introspection()
-    for path, calls in rec.calls.items():
-        for k, call in enumerate(calls):
-            key = path if k == 0 else f"{path}#{k}"
-            runs = _sweep.run_layer(layers[path], call.x, call.mask, call.initial)
-            names = [key] if len(runs) == 1 else [f"{key}/cells.{i}" for i in range(len(runs))]
-            for name, run in zip(names, runs):
-                _collect(out, name, run)
+    try:
+        xs = clone._standardize_x(clone._as_inputs(x))
+        clone.forward(xs, training=False)
+        layers = dict(_copy.recurrent_layers(clone))
+        out = Introspection()
+        for path, calls in rec.calls.items():
+            for k, call in enumerate(calls):
+                key = path if k == 0 else f"{path}#{k}"
+                runs = _sweep.run_layer(layers[path], call.x, call.mask, call.initial)
+                names = [key] if len(runs) == 1 else [f"{key}/cells.{i}" for i in range(len(runs))]
+                for name, run in zip(names, runs):
+                    _collect(out, name, run)
+    finally:
+        _copy.release(clone, rec)
     return out
 
 
