@@ -1,8 +1,20 @@
+import gc
+
 import numpy as np
+import pytest
 
 from rnnlab.data import counting_sequences
 from rnnlab.experiments import run_experiment
 from rnnlab.experiments.counting import _model, loss_surface
+
+
+@pytest.fixture(autouse=True)
+def _free_figures():
+    """The run's figures are closed and matplotlib's cyclic garbage collected before the next
+    test (some of it is freed only by weakref callbacks during a collection)."""
+    yield
+    for _ in range(3):
+        gc.collect()
 
 
 def test_loss_surface_equals_the_model_loss() -> None:

@@ -1,3 +1,4 @@
+import gc
 import json
 
 import numpy as np
@@ -5,6 +6,15 @@ import pytest
 
 from rnnlab.experiments import run_experiment
 from rnnlab.experiments.vanishing import BASELINE_MSE, adding_problem
+
+
+@pytest.fixture(autouse=True)
+def _free_figures():
+    """The run's figures are closed and matplotlib's cyclic garbage collected before the next
+    test (some of it is freed only by weakref callbacks during a collection)."""
+    yield
+    for _ in range(3):
+        gc.collect()
 
 
 def test_adding_problem_data() -> None:
