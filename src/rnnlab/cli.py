@@ -7,6 +7,7 @@
     rnnlab forecast MODEL --csv FILE [--column NAME] [--out FILE]
     rnnlab predict MODEL --input FILE [--out FILE]
     rnnlab info MODEL
+    rnnlab diagnose MODEL [--data FILE.npz] [--out DIR] [--samples N] [--truncated] [--units U,...]
 
 User errors (missing files, unknown experiments or options, malformed data, a model of the wrong
 kind) print one line ``rnnlab: error: ...`` and exit with status 2; ``--debug`` shows tracebacks.
@@ -73,6 +74,17 @@ def _parser() -> argparse.ArgumentParser:
     pr.add_argument("--out", default=None)
     info = sub.add_parser("info", help="print a model file's summary")
     info.add_argument("model")
+    dg = sub.add_parser("diagnose", help="gradient flow through time and gate plots of a "
+                        "trained model")
+    dg.add_argument("model")
+    dg.add_argument("--data", default=None, help=".npz file with arrays x and y (default: the "
+                    "run's own data)")
+    dg.add_argument("--out", default=None, help="output folder (default: beside the model)")
+    dg.add_argument("--samples", type=int, default=64, help="batch size of the diagnosis")
+    dg.add_argument("--truncated", action="store_true", help="the truncated BPTT gradient "
+                    "training uses (default: full BPTT)")
+    dg.add_argument("--units", default=None, help="character models: the hidden units of the "
+                    "heat map, comma-separated (default: the 4 with the largest variance)")
     lst = sub.choices["list"]
     lst.add_argument("--verbose", action="store_true", help="show every experiment's settings")
     return p
@@ -238,6 +250,22 @@ def cmd_info(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_diagnose(args: argparse.Namespace) -> int:
+    from .diagnostics.report import diagnose
+
+    try:
+        units = None if args.units is None else [int(u) for u in args.units.split(",")]
+    except ValueError as exc:
+        raise CLIError(f"--units expects comma-separated whole numbers, got {args.units!r}"
+                       ) from exc
+    files = diagnose(args.model, data=args.data, out=args.out, samples=args.samples,
+                     truncated=args.truncated, units=units)
+    print(f"rnnlab: diagnosis of {args.model} written to {files[0].parent}")
+    for path in files:
+        print(f"  {path}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
@@ -254,6 +282,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_forecast(args)
         if args.command == "predict":
             return cmd_predict(args)
+        if args.command == "diagnose":
+            return cmd_diagnose(args)
         return cmd_info(args)
     except BrokenPipeError:  # output piped into `head` and the like
         import os

@@ -8,6 +8,11 @@ each array is ``max|analytic − numeric| / max(|analytic|_max, |numeric|_max, 1
     from rnnlab.gradcheck import check_layer, check_cell
     report = check_layer(layer, x)           # every parameter, the inputs and initial states
     assert report.max_error < 1e-7, report
+    print(report)                            # one row per array: worst error and where
+
+The report reads as a table: for every parameter (PyTorch names), input and initial state, the
+worst relative error, the index where the analytic and numerical gradients differ most and both
+values there; ``report.worst`` names the array with the largest error.
 
 Random layers (dropout) are checked with a fixed mask: the layer's ``rng_calls`` counter is reset
 before every evaluation, so each draws the same masks.
@@ -46,17 +51,52 @@ def relative_error(a: Array, b: Array) -> float:
     return float(np.abs(a - b).max(initial=0)) / scale
 
 
+@dataclass(frozen=True)
+class Mismatch:
+    """Where one array's analytic and numerical gradients differ most."""
+
+    index: tuple[int, ...]
+    analytic: float
+    numeric: float
+
+
 @dataclass
 class GradcheckReport:
     errors: dict[str, float] = field(default_factory=dict)
+    where: dict[str, Mismatch] = field(default_factory=dict)
 
     @property
     def max_error(self) -> float:
         return max(self.errors.values(), default=0.0)
 
+    @property
+    def worst(self) -> str | None:
+        """The name of the array with the largest relative error (None: nothing checked)."""
+        return max(self.errors, key=self.errors.__getitem__) if self.errors else None
+
+    def add(self, name: str, analytic: Array, numeric: Array) -> None:
+        """Compare one array's gradients and record the error and where it is largest."""
+        analytic, numeric = np.asarray(analytic), np.asarray(numeric)
+        self.errors[name] = relative_error(analytic, numeric)
+        if analytic.size:
+            flat = int(np.argmax(np.abs(analytic - numeric)))
+            index = tuple(int(i) for i in np.unravel_index(flat, analytic.shape))
+            self.where[name] = Mismatch(index, float(analytic[index]), float(numeric[index]))
+
     def __str__(self) -> str:
-        rows = [f"  {name}: {err:.3e}" for name, err in sorted(self.errors.items())]
-        return "gradient check (relative error):\n" + "\n".join(rows)
+        names = sorted(self.errors)
+        width = max([len(n) for n in names] + [9])
+        head = (f"  {'parameter':<{width}}  {'rel. error':>10}  {'at index':<14}"
+                f"  {'analytic':>12}  {'numeric':>12}")
+        rows = [head]
+        for name in names:
+            m = self.where.get(name)
+            at = str(m.index) if m else "-"
+            values = f"  {m.analytic:>12.5e}  {m.numeric:>12.5e}" if m else ""
+            rows.append(f"  {name:<{width}}  {self.errors[name]:>10.3e}  {at:<14}{values}")
+        status = f"worst: {self.worst} ({self.max_error:.3e})" if self.errors else "nothing checked"
+        return ("gradient check (relative error = max|analytic - numeric| / max|gradient|; "
+                f"{status})\n" + "\n".join(rows))
 
 
 def _flat(outputs: Any) -> list[Array]:
@@ -91,7 +131,7 @@ def check_layer(layer: Any, inputs: Any, *, initial_state: list[Array] | None = 
     report = GradcheckReport()
     for name, grad in layer.named_grads():
         param = dict(layer.named_params())[name]
-        report.errors[name] = relative_error(grad, numerical_gradient(loss, param, eps))
+        report.add(name, grad, numerical_gradient(loss, param, eps))
     d_flat = _flat(d_in)
     arrays = _flat(inputs)
     n_inputs = len(arrays)
@@ -101,7 +141,7 @@ def check_layer(layer: Any, inputs: Any, *, initial_state: list[Array] | None = 
         if k < n_inputs and (not check_inputs or arr.dtype.kind != "f"):
             continue
         label = f"input{k}" if k < n_inputs else f"initial_state{k - n_inputs}"
-        report.errors[label] = relative_error(d_flat[k], numerical_gradient(loss, arr, eps))
+        report.add(label, d_flat[k], numerical_gradient(loss, arr, eps))
     return report
 
 

@@ -20,6 +20,8 @@ A cell provides:
 ``params_backward(x, dP, caches)``  ``-> dX``: add every parameter gradient into ``self.grads``
     from the stacked step gradients ``dP (N, T, P)`` and the per-step caches (in time order), and
     return ``dX (N, T, D)``. Doing this once per sequence turns T small products into one large one.
+``gate_values(cache)``  optional, for introspection: the step's activated gates by name, each
+    ``(N, H)``, read from the cache ``step`` returned (views, not copies). Default: ``{}``.
 
 ``rnnlab.gradcheck.check_cell`` verifies a cell against central differences. Built-in cells store
 their weights in PyTorch's layout (``weight_ih (G·H, D)``, ``weight_hh (G·H, H)``, ``bias_ih``,
@@ -64,6 +66,10 @@ class Cell(Module):
 
     def params_backward(self, x: Array, dP: Array, caches: list[Any]) -> Array:
         return dP
+
+    def gate_values(self, cache: Any) -> dict[str, Array]:
+        """The activated gates of one step by name (``{}``: a cell without gates)."""
+        return {}
 
 
 class GatedCell(Cell):

@@ -120,3 +120,8 @@ class GRUCell(GatedCell):
             self.grads["weight_hh"][:2 * H] += dp2[:, :2 * H].T @ operand.reshape(-1, H)
             self.grads["weight_hh"][2 * H:] += dp2[:, 2 * H:].T @ hn.reshape(-1, H)
         return self._input_params_backward(x, dP)
+
+    def gate_values(self, cache: Any) -> dict[str, Array]:
+        """``{"r", "z", "n"}``: the step's reset and update gates and its candidate state."""
+        rz, H = cache[2], self.units
+        return {"r": rz[:, :H], "z": rz[:, H:], "n": cache[3]}

@@ -94,3 +94,14 @@ class LSTMCell(GatedCell):
     def params_backward(self, x: Array, dP: Array, caches: list[Any]) -> Array:
         self._recurrent_params_backward(dP, stack_cached(caches, 0))
         return self._input_params_backward(x, dP)
+
+    def gate_values(self, cache: Any) -> dict[str, Array]:
+        """``{"i", "f", "g", "o"}``: the step's input, forget, candidate and output gates."""
+        g, H = cache[2], self.units
+        return {"i": g[:, :H], "f": g[:, H:2 * H], "g": g[:, 2 * H:3 * H], "o": g[:, 3 * H:]}
+
+    def cell_state_gradient(self, dh: Array, dc: Array, cache: Any) -> Array:
+        """Total gradient of the step's new cell state ``c_t``: the carried ``dc`` plus the path
+        through ``h_t = o ⊙ act(c_t)`` from ``dh`` (the total gradient of ``h_t``)."""
+        gates, tc, H = cache[2], cache[3], self.units
+        return dc + dh * gates[:, 3 * H:] * self.dact(tc)

@@ -12,4 +12,5 @@ from . import (
     sine,  # noqa: F401
     stocks,  # noqa: F401
     timeseries,  # noqa: F401
+    vanishing,  # noqa: F401
 )

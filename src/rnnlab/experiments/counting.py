@@ -5,7 +5,8 @@ recurrence with no bias, ``s_k = w_rec · s_{k-1} + w_x · x_k``, output ``s_n``
 against the number of ones. The exact solution is ``w_x = w_rec = 1``. The loss surface has
 exploding gradients for ``w_rec > 1``, which is why RMSProp (lr 1e-3) moves steadily where plain
 gradient descent needs a tiny learning rate (1e-5) to stay stable. Both runs start from the same
-point and train on the full batch (20 sequences of length 10).
+point and train on the full batch (20 sequences of length 10). ``surface.png`` draws the loss
+over a (w_x, w_rec) grid (log colour scale) with the paths both optimizers take on it.
 """
 
 from __future__ import annotations
@@ -40,12 +41,19 @@ def run(ctx: RunContext) -> dict[str, float]:
     y = np.asarray(y, dtype=np.float64).reshape(-1, 1)
     metrics: dict[str, float] = {}
     curves: dict[str, list[float]] = {}
+    paths: dict[str, np.ndarray] = {}
     runs = {"gd": (optimizers.SGD(learning_rate=c["gd_lr"]), c["gd_iterations"]),
             "rmsprop": (optimizers.RMSprop(learning_rate=c["rmsprop_lr"]),
                         c["rmsprop_iterations"])}
     for label, (opt, iterations) in runs.items():
         model = _model(c["w_x0"], c["w_rec0"], opt)
-        losses = [float(model.train_on_batch(x, y)) for _ in range(iterations)]
+        every = max(1, iterations // 2000)
+        losses, path = [], [(c["w_x0"], c["w_rec0"])]
+        for i in range(iterations):
+            losses.append(float(model.train_on_batch(x, y)))
+            if (i + 1) % every == 0 or i + 1 == iterations:
+                path.append(tuple(float(w.ravel()[0]) for w in model.get_weights()))
+        paths[f"{label} (lr {opt.learning_rate:g})"] = np.asarray(path)
         kernel, recurrent = model.get_weights()
         metrics[f"{label}_w_x"] = float(kernel.ravel()[0])
         metrics[f"{label}_w_rec"] = float(recurrent.ravel()[0])
@@ -58,7 +66,42 @@ def run(ctx: RunContext) -> dict[str, float]:
     fig.axes[0].set_yscale("log")
     fig.axes[0].set_xscale("log")
     ctx.save_plot(fig, "loss.png")
+    ctx.save_plot(loss_surface_figure(x[..., 0], y[:, 0], paths), "surface.png")
     return metrics
+
+
+def loss_surface(x: np.ndarray, y: np.ndarray, w_x: np.ndarray, w_rec: np.ndarray
+                 ) -> np.ndarray:
+    """MSE of ``s_n = Σ_k w_rec^(n-k) w_x x_k`` against ``y`` on a grid: ``x (S, n)``,
+    ``y (S,)``, ``w_x``/``w_rec`` arrays of the same shape; returns that shape."""
+    n = x.shape[1]
+    powers = w_rec[..., None] ** np.arange(n - 1, -1, -1)          # (..., n)
+    s = w_x[..., None] * np.einsum("...k,sk->...s", powers, x)       # (..., S)
+    return ((s - y) ** 2).mean(axis=-1)
+
+
+def loss_surface_figure(x: np.ndarray, y: np.ndarray, paths: dict[str, np.ndarray]) -> Any:
+    from matplotlib.colors import LogNorm
+
+    from . import plots
+
+    plt = plots._plt()
+    gx, gr = np.meshgrid(np.linspace(-0.5, 2.5, 301), np.linspace(-0.5, 1.6, 301))
+    loss = loss_surface(x, y, gx, gr)
+    fig, ax = plt.subplots(figsize=(7.5, 5.5))
+    norm = LogNorm(vmin=max(float(loss.min()), 1e-6), vmax=float(loss.max()))
+    image = ax.pcolormesh(gx, gr, loss, norm=norm, cmap="viridis", shading="auto")
+    ax.contour(gx, gr, loss, levels=np.logspace(-2, 4, 7), colors="k", linewidths=0.4,
+               alpha=0.5)
+    fig.colorbar(image, ax=ax, label="MSE (log scale)")
+    for (label, path), color in zip(paths.items(), ("#ff7f0e", "white")):
+        ax.plot(path[:, 0], path[:, 1], color=color, lw=1.8, marker=".", ms=3, label=label)
+    ax.plot([1.0], [1.0], marker="*", ms=14, color="red", ls="", label="exact solution (1, 1)")
+    ax.set_xlabel("w_x (input weight)")
+    ax.set_ylabel("w_rec (recurrent weight)")
+    ax.set_title("counting: loss surface of the two-weight Elman network")
+    ax.legend(loc="lower left", fontsize=8)
+    return fig
 
 
 register_experiment(Experiment(
