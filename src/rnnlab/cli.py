@@ -8,6 +8,10 @@
     rnnlab predict MODEL --input FILE [--out FILE]
     rnnlab info MODEL
     rnnlab diagnose MODEL [--data FILE.npz] [--out DIR] [--samples N] [--truncated] [--units U,...]
+    rnnlab sweep EXPERIMENT --out DIR [--grid NAME=V1,V2 ...] [--seeds 0,1,2]
+                 [--search random --samples N --space NAME=LO:HI[:log] ...]
+                 [--address HOST:PORT] [--max-concurrent N] [--cpus-per-trial K]
+                 [--scheduler asha] [--metric NAME] [--quiet] [--<option> VALUE ...]
 
 User errors (missing files, unknown experiments or options, malformed data, a model of the wrong
 kind) print one line ``rnnlab: error: ...`` and exit with status 2; ``--debug`` shows tracebacks.
@@ -85,9 +89,46 @@ def _parser() -> argparse.ArgumentParser:
                     "training uses (default: full BPTT)")
     dg.add_argument("--units", default=None, help="character models: the hidden units of the "
                     "heat map, comma-separated (default: the 4 with the largest variance)")
+    _sweep_parser(sub)
     lst = sub.choices["list"]
     lst.add_argument("--verbose", action="store_true", help="show every experiment's settings")
     return p
+
+
+def _sweep_parser(sub: Any) -> None:
+    sw = sub.add_parser("sweep", help="run an experiment over a grid of settings and seeds on Ray",
+                        description="Run an experiment over a grid of settings, random samples "
+                        "and seeds on Ray Tune (on this machine, or on a Ray cluster with "
+                        "--address). Fixed settings: --name VALUE. Needs rnnlab[sweep].")
+    sw.add_argument("experiment")
+    sw.add_argument("--out", required=True, help="sweep folder: trials/, results.csv, "
+                    "summary.csv, a plot, and Ray's own files under ray/")
+    sw.add_argument("--grid", action="append", default=[], metavar="NAME=V1,V2",
+                    help="values of one setting (repeat for a grid)")
+    sw.add_argument("--seeds", default=None, metavar="0,1,2", help="seeds (the setting 'seed')")
+    sw.add_argument("--search", choices=("grid", "random"), default="grid")
+    sw.add_argument("--samples", type=int, default=1, help="random draws (--search random)")
+    sw.add_argument("--space", action="append", default=[], metavar="NAME=LO:HI[:log]",
+                    help="a range to draw from (--search random; repeat for several)")
+    sw.add_argument("--search-seed", type=int, default=0, help="seed of the random draws")
+    sw.add_argument("--address", default=None, help="a running Ray cluster: HOST:PORT from one "
+                    "of its nodes, ray://HOST:PORT from outside (default: Ray on this machine)")
+    sw.add_argument("--max-concurrent", type=int, default=None)
+    sw.add_argument("--cpus-per-trial", type=int, default=1)
+    sw.add_argument("--retries", type=int, default=2, help="retries of a trial whose worker dies")
+    sw.add_argument("--scheduler", choices=("asha",), default=None,
+                    help="stop poor trials early (ASHA) on --epoch-metric")
+    sw.add_argument("--epoch-metric", default="val_loss")
+    sw.add_argument("--epoch-mode", choices=("min", "max"), default="min")
+    sw.add_argument("--grace-period", type=int, default=1, help="epochs before ASHA may stop")
+    sw.add_argument("--metric", default=None, help="the metrics.json key summarised and plotted "
+                    "(default: the experiment's own)")
+    sw.add_argument("--mode", choices=("min", "max"), default=None)
+    sw.add_argument("--data", default=None, help="data folder or file (reachable from every "
+                    "worker)")
+    sw.add_argument("--epochs", type=int)
+    sw.add_argument("--smoke", action="store_true", help="each trial with the smoke settings")
+    sw.add_argument("--quiet", action="store_true", help="no progress table while it runs")
 
 
 def _parse_options(extra: list[str]) -> dict[str, Any]:
@@ -187,6 +228,54 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     return 0
 
 
+def cmd_sweep(args: argparse.Namespace, extra: list[str]) -> int:
+    from .experiments import get_experiment
+    from .sweep import run_from_strings
+
+    exp = get_experiment(args.experiment)
+    fixed = _parse_options(extra)
+    if args.epochs is not None:
+        fixed["epochs"] = args.epochs
+    _check_options(exp, fixed)
+    if args.search == "random" and not args.space:
+        raise CLIError("--search random needs at least one --space NAME=LO:HI[:log]")
+    if args.space and args.search != "random":
+        raise CLIError("--space draws random values: add --search random (and --samples N)")
+    if args.samples < 1:
+        raise CLIError(f"--samples must be at least 1, got {args.samples}")
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        from .sweep.runner import ray_missing_message
+
+        raise CLIError(ray_missing_message()) from None
+    print(f"rnnlab: sweeping {exp.name} -> {args.out}")
+    try:
+        result = run_from_strings(
+            exp.name, grid=args.grid, seeds=args.seeds, space=args.space, out=args.out,
+            samples=args.samples, search_seed=args.search_seed, fixed=fixed, smoke=args.smoke,
+            data=args.data, address=args.address, max_concurrent=args.max_concurrent,
+            cpus_per_trial=args.cpus_per_trial, retries=args.retries, scheduler=args.scheduler,
+            metric=args.metric, mode=args.mode, epoch_metric=args.epoch_metric,
+            epoch_mode=args.epoch_mode, grace_period=args.grace_period,
+            verbose=0 if args.quiet else 1)
+    except KeyboardInterrupt:
+        print(f"\nrnnlab: sweep interrupted; finished trials are kept in {args.out}/trials. "
+              "Run the same command again to continue.", file=sys.stderr)
+        return 130
+    done = sum(r["status"] == "complete" for r in result.rows)
+    print(f"rnnlab: {done} of {len(result.rows)} trials complete "
+          f"({len(result.skipped)} from an earlier run) in {result.seconds:.1f} s")
+    print(result.table)
+    for path in result.files:
+        print(f"  wrote: {path}")
+    if result.interrupted:
+        print("rnnlab: not every trial finished (interrupted, or failed after its retries: see "
+              "status in results.csv); run the same command again to continue.", file=sys.stderr)
+        return 130 if not any(r["status"] == "error" for r in result.rows) else 1
+    return 0
+
+
 def _load(path: str) -> Any:
     from .saving import load_model
 
@@ -269,11 +358,13 @@ def cmd_diagnose(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     args, extra = parser.parse_known_args(argv)
-    if extra and args.command != "run":
+    if extra and args.command not in ("run", "sweep"):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     try:
         if args.command == "list":
             return cmd_list(args)
+        if args.command == "sweep":
+            return cmd_sweep(args, extra)
         if args.command == "run":
             return cmd_run(args, extra)
         if args.command == "generate":

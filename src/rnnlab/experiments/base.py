@@ -24,6 +24,8 @@ class Experiment:
     target: str = ""                         # what it must reach (shown by `rnnlab list`)
     kind: str = "train"                      # "train" | "generate" | "forecast"
     choices: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    metric: str = ""                         # the metrics.json key a sweep summarises, if any
+    mode: str = "min"                        # whether that metric is better "min" or "max"
 
 
 _EXPERIMENTS: dict[str, Experiment] = {}

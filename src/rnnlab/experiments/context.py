@@ -49,6 +49,9 @@ class RunContext:
     plots: list[Path] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     history_rows: list[dict[str, Any]] = field(default_factory=list)
+    # callbacks added to every ``fit`` that only watch (a sweep reports each epoch's logs);
+    # they keep no training state, so checkpoints and ``--resume`` ignore them
+    observers: list[Callback] = field(default_factory=list)
 
     @property
     def seed(self) -> int:
@@ -128,7 +131,7 @@ class RunContext:
             _cut_history(history_csv, initial_epoch)
             states = saved.get("callbacks")
         callbacks += [CSVLogger(str(history_csv), append=initial_epoch > 0),
-                      RunCheckpoint(ckpt, callbacks[:], states)]
+                      RunCheckpoint(ckpt, callbacks[:], states), *self.observers]
         kwargs.setdefault("verbose", self.verbose)
         history = model.fit(x, y, callbacks=callbacks, initial_epoch=initial_epoch, **kwargs)
         return history

@@ -44,7 +44,10 @@ def resolve_config(name: str, overrides: dict[str, Any], smoke: bool = False) ->
 
 def run_experiment(name: str, overrides: dict[str, Any] | None = None,
                    out: str | Path | None = None, data: str | Path | None = None,
-                   smoke: bool = False, resume: bool = False, verbose: int = 1) -> Result:
+                   smoke: bool = False, resume: bool = False, verbose: int = 1,
+                   observers: list[Any] | None = None) -> Result:
+    """Run ``name`` with ``overrides`` into ``out``; ``observers`` are callbacks added to every
+    ``fit`` of the run that only watch it (``rnnlab sweep`` reports each epoch through one)."""
     exp = get_experiment(name)
     config = resolve_config(name, overrides or {}, smoke)
     out_dir = Path(out) if out is not None else Path("runs") / name
@@ -56,7 +59,7 @@ def run_experiment(name: str, overrides: dict[str, Any] | None = None,
     write_json_atomic(config_path, {"experiment": name, "smoke": smoke, **config,
                                     "data": str(data_dir) if data_dir else None})
     ctx = RunContext(config=config, out=out_dir, data_dir=data_dir, resume=resume,
-                     verbose=verbose)
+                     verbose=verbose, observers=list(observers or []))
     start = time.perf_counter()
     metrics = exp.run(ctx)
     seconds = time.perf_counter() - start

@@ -547,6 +547,8 @@ register_experiment(Experiment(
     run=run,
     data=DATA,
     target="LSTM test accuracy above the bag-of-embeddings baseline's",
+    metric="lstm_minus_bag_test_accuracy",
+    mode="max",
     choices={"padding": ("pre", "post"), "truncating": ("pre", "post"),
              "pooling": ("last", "mean", "max"), "embed_init": ("random", "bag"),
              "window_average": ("prob", "logit"),

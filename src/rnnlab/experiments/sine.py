@@ -101,4 +101,5 @@ register_experiment(Experiment(
     smoke={"train_windows": 20, "val_windows": 10, "hidden": 16, "epochs": 3},
     run=run,
     target="validation RMSE <= 0.05",
+    metric="val_rmse",
 ))
