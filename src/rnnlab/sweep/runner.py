@@ -12,8 +12,9 @@ Without ``address`` Ray starts in this process with the machine's cores; with ``
 joins a running cluster (``HOST:PORT`` from a cluster node, ``ray://HOST:PORT`` from outside it).
 Ray's usage statistics and dashboard are off, and a local Ray listens on 127.0.0.1 only. A cluster
 with token authentication (Ray's default for ``ray start``) needs ``RAY_AUTH_MODE=token`` and its
-token (``RAY_AUTH_TOKEN``, or ``~/.ray/auth_token``, where ``ray start`` writes it) here. On a cluster, ``out`` and ``data`` must be paths
-that every worker reaches (a shared file system), and rnnlab must be installed on every node.
+token (``RAY_AUTH_TOKEN``, or ``~/.ray/auth_token``, where ``ray start`` writes it) here.
+On a cluster, ``out`` and ``data`` must be paths that every worker reaches (a shared file
+system), and rnnlab must be installed on every node.
 """
 
 from __future__ import annotations
@@ -193,8 +194,9 @@ def _tune(experiment: str, trials: list[Trial], trials_dir: Path, data: str | No
 
 
 def _asha(trials_dir: Path, grace_period: int, max_t: int) -> Any:
-    """ASHA (time in epochs, rungs at grace_period·2^k below the trials' epochs) that records its decisions: a trial it stops is marked ``stopped``
-    in its run folder (so a rerun skips it); trials stopped by an interruption are not."""
+    """ASHA (time in epochs, rungs at grace_period·2^k below the trials' epochs) that records
+    its decisions: a trial it stops is marked ``stopped`` in its run folder (so a rerun skips
+    it); trials stopped by an interruption are not."""
     from ray.tune.schedulers import ASHAScheduler, TrialScheduler
 
     class RecordingASHA(ASHAScheduler):  # type: ignore[misc]
