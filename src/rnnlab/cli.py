@@ -24,9 +24,9 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
-USER_ERRORS: tuple[type[BaseException], ...] = (FileNotFoundError, ValueError, KeyError,
+USER_ERRORS: tuple[type[Exception], ...] = (FileNotFoundError, ValueError, KeyError,
                                                 TypeError, OSError)
 
 
@@ -34,10 +34,13 @@ class CLIError(Exception):
     """An error reported to the user as one line."""
 
 
+_REPORTED: tuple[type[Exception], ...] = (CLIError, *USER_ERRORS)  # one line, exit status 2
+
+
 class _Parser(argparse.ArgumentParser):
     """argparse with the lab's error format: one line on stderr, exit status 2."""
 
-    def error(self, message: str) -> Any:  # type: ignore[override]
+    def error(self, message: str) -> NoReturn:
         self.exit(2, f"rnnlab: error: {message} (see: {self.prog} --help)\n")
 
 
@@ -381,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (CLIError, *USER_ERRORS) as exc:
+    except _REPORTED as exc:
         if args.debug:
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc

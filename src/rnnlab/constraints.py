@@ -92,7 +92,7 @@ def get(identifier: Any) -> Constraint | None:
         cls = registered(name)
         if not issubclass(cls, Constraint):
             raise ValueError(f"{name!r} is not a constraint")
-        return cls.from_config(config)  # type: ignore[return-value]
+        return cls.from_config(config)
     if isinstance(identifier, str) and identifier.lower() in _ALIASES:
         return _ALIASES[identifier.lower()]()
     raise ValueError(f"Unknown constraint {identifier!r}; expected None, one of "

@@ -279,12 +279,13 @@ def get(identifier: str | Initializer | dict[str, Any]) -> Initializer:
         key = identifier.lower()
         if key in _ALIASES:
             return _ALIASES[key]()
+        found: type | None
         try:
-            cls = registered(identifier)
+            found = registered(identifier)
         except ValueError:
-            cls = None
-        if cls is not None and issubclass(cls, Initializer):
-            return cls()
+            found = None
+        if found is not None and issubclass(found, Initializer):
+            return found()
     raise ValueError(f"Unknown initializer {identifier!r}; expected one of {names()}")
 
 

@@ -139,9 +139,9 @@ def from_torch(module: Any, *, dropout_layers: bool = False) -> Sequential:
     for k in range(module.num_layers):
         trainable = any(tensors[_torch_name(p, k, d)].requires_grad for d in range(dirs)
                         for p in _PARAMS[:2])
-        layer: Layer = _make_layer(mode, module.hidden_size, bool(module.bias), dtype, trainable)
-        if module.bidirectional:
-            layer = Bidirectional(layer, merge_mode="concat", trainable=trainable)
+        rnn = _make_layer(mode, module.hidden_size, bool(module.bias), dtype, trainable)
+        layer: Layer = (Bidirectional(rnn, merge_mode="concat", trainable=trainable)
+                        if module.bidirectional else rnn)
         if dropout_layers and rate > 0 and k > 0:
             layers.append(Dropout(rate, dtype=dtype))
         layers.append(layer)
@@ -267,7 +267,7 @@ def _analyse(model: Any, inference_only: bool) -> _Plan:
             raise ValueError("to_torch: the model is not built; build it first "
                              "(model.build((None, timesteps, features)) or call it on data)")
         model.build()
-    recurrent: list[Layer] = []
+    recurrent: list[RNN | Bidirectional] = []
     gaps: list[list[Dropout]] = [[]]       # Dropout layers before, between and after
     for i, layer in enumerate(layers):
         if isinstance(layer, Dropout):

@@ -16,11 +16,13 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from ._registry import deserialize, serialize
+
+_M = TypeVar("_M", bound="Module")
 
 
 class Module:
@@ -67,7 +69,7 @@ class Module:
         return serialize(dict(self.__dict__.get("_init_args", {})))
 
     @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Module:
+    def from_config(cls: type[_M], config: dict[str, Any]) -> _M:
         return cls(**deserialize(config))
 
     # -- parameters ----------------------------------------------------------------------------
@@ -76,7 +78,7 @@ class Module:
         self.grads[name] = np.zeros_like(value)
         return value
 
-    def add_child(self, name: str, module: Module) -> Module:
+    def add_child(self, name: str, module: _M) -> _M:
         self._children[name] = module
         return module
 

@@ -297,7 +297,7 @@ def _keras_tqdm() -> Any:
 
     if _TQDM_CLASS is None or not issubclass(_TQDM_CLASS, tqdm):
 
-        class KerasTqdm(tqdm):  # type: ignore[misc, valid-type]
+        class KerasTqdm(tqdm):
             def __init__(self, *args: Any, count_text: str = "", **kwargs: Any) -> None:
                 self.count_text = count_text  # before tqdm's first display
                 self.metrics_text = ""

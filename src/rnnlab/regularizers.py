@@ -85,7 +85,7 @@ def get(identifier: Any) -> Regularizer | None:
         cls = registered(name)
         if not issubclass(cls, Regularizer):
             raise ValueError(f"{name!r} is not a regularizer")
-        return cls.from_config(config)  # type: ignore[return-value]
+        return cls.from_config(config)
     if isinstance(identifier, str) and identifier.lower() in _ALIASES:
         return _ALIASES[identifier.lower()]()
     raise ValueError(f"Unknown regularizer {identifier!r}; expected None, one of "

@@ -231,9 +231,10 @@ def _open(filepath: Any, kind: str) -> tuple[dict[str, Any], zipfile.ZipFile]:
             f"format): {type(exc).__name__}: {exc}") from exc
     if meta.get("format") != kind:
         _close(zf)
-        hint = {FORMAT: "; it is a model file: use rnnlab.models.load_model",
-                WEIGHTS_FORMAT: "; it is a weights file: use model.load_weights"}.get(
-                    meta.get("format"), "")
+        found = meta.get("format")
+        hints = {FORMAT: "; it is a model file: use rnnlab.models.load_model",
+                 WEIGHTS_FORMAT: "; it is a weights file: use model.load_weights"}
+        hint = hints.get(found, "") if isinstance(found, str) else ""
         raise ModelFileError(f"{path} holds {meta.get('format')!r}, expected {kind!r}{hint}")
     version = meta.get("version", 0)
     if not isinstance(version, int) or version > VERSION:

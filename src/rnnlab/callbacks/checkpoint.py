@@ -99,7 +99,7 @@ class ModelCheckpoint(_Configurable, Callback):
             self._save_model(epoch=epoch, batch=None, logs=logs)
 
     def _should_save_on_batch(self, batch: int) -> bool:
-        if self.save_freq == "epoch":
+        if not isinstance(self.save_freq, int):  # "epoch"
             return False
         if batch <= self._last_batch_seen:  # a new epoch started
             add_batches = batch + 1

@@ -138,7 +138,7 @@ class LearningRateScheduler(Callback):
         return self.schedule(epoch, lr) if self._two_args else self.schedule(epoch)
 
     def on_epoch_begin(self, epoch: int, logs: Logs | None = None) -> None:
-        optimizer = getattr(self.model, "optimizer", None)
+        optimizer: Any = getattr(self.model, "optimizer", None)
         if not hasattr(optimizer, "learning_rate"):
             raise ValueError('Optimizer must have a "learning_rate" attribute.')
         lr = self._call_schedule(epoch, float(optimizer.learning_rate))

@@ -27,6 +27,7 @@ import os
 import re
 import tarfile
 import zipfile
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,19 +88,19 @@ def _locate(
         if (folder / name).is_file():
             return folder / name
     known = RESOURCES.get(dataset, {})
-    name = next((n for n in filenames if n in known), None)
-    if name is None:
+    source = next((n for n in filenames if n in known), None)
+    if source is None:
         raise DatasetNotFoundError(
             f"no path given for {what} and it cannot be downloaded; pass path= to the loader "
             f"(the file {filenames[0]} or its folder)"
         )
     if download:
-        return fetch(dataset, name)
-    res = known[name]
+        return fetch(dataset, source)
+    res = known[source]
     raise DatasetNotFoundError(
-        f"{name} not found (no path given, not in the cache {folder}). Pass path= to a local "
-        f"copy, call the loader with download=True, or download {name} from {res.urls[0]} and "
-        f"put it at {folder / name}"
+        f"{source} not found (no path given, not in the cache {folder}). Pass path= to a local "
+        f"copy, call the loader with download=True, or download {source} from {res.urls[0]} and "
+        f"put it at {folder / source}"
     )
 
 
@@ -169,7 +170,7 @@ class PTBData:
 
 
 def _ptb_folder(
-    path: PathLike | None, dataset: str, names: dict[str, tuple[str, ...]], download: bool
+    path: PathLike | None, dataset: str, names: Mapping[str, tuple[str, ...]], download: bool
 ) -> Path:
     if path is not None:
         p = Path(path).expanduser()
@@ -385,8 +386,8 @@ def load_review_polarity(path: PathLike | None = None, download: bool = False) -
     labels = np.array([1 if n.split("/")[-2] == "pos" else 0 for n in names], dtype=np.int64)
     folds = []
     for n in names:
-        m = re.match(r"cv(\d{3})", n.split("/")[-1])
-        folds.append(int(m.group(1)) // 100 if m else -1)
+        fold = re.match(r"cv(\d{3})", n.split("/")[-1])
+        folds.append(int(fold.group(1)) // 100 if fold else -1)
     texts = [_decode_review(raw) for _, raw in items]
     return ReviewPolarity(
         texts=texts, labels=labels, folds=np.array(folds, dtype=np.int64), names=names

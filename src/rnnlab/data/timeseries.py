@@ -30,7 +30,7 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -291,7 +291,7 @@ def read_csv_column(
     if isinstance(column, (list, tuple)):
         raise TypeError("read_csv_column reads one column; use read_csv_columns for several")
     res = read_csv_columns(path, [column], missing, delimiter, dtype, return_report=True)
-    values, report = res  # type: ignore[misc]
+    values, report = res
     out = values[:, 0]
     return (out, report) if return_report else out
 
@@ -311,6 +311,9 @@ def _as_2d(x: Any, what: str) -> tuple[np.ndarray, tuple[int, ...]]:
     return flat, arr.shape
 
 
+_S = TypeVar("_S", bound="_Scaler")
+
+
 class _Scaler:
     """Shared machinery: per-feature parameters along the last axis."""
 
@@ -325,7 +328,7 @@ class _Scaler:
                 f"this {type(self).__name__} is not fitted yet; call fit(train) first"
             )
 
-    def fit(self, x: Any) -> _Scaler:
+    def fit(self: _S, x: Any) -> _S:
         flat, _ = _as_2d(x, "data")
         if flat.shape[0] == 0:
             raise ValueError("cannot fit a scaler on empty data")
@@ -390,7 +393,7 @@ class _Scaler:
         return {"class_name": type(self).__name__, "config": self._config(), "state": state}
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> _Scaler:
+    def from_dict(cls: type[_S], data: dict[str, Any]) -> _S:
         obj = cls(**data.get("config", {}))
         for name, value in data["state"].items():
             setattr(obj, name, np.asarray(value, dtype=np.float64))
@@ -438,11 +441,13 @@ class MinMaxScaler(_Scaler):
         rng = self.data_max_ - self.data_min_
         self.data_range_ = np.where(rng == 0, 1.0, rng)
 
-    def _forward(self, x: np.ndarray, dmin: np.ndarray, drange: np.ndarray) -> np.ndarray:
+    def _forward(self, x: np.ndarray, *params: np.ndarray) -> np.ndarray:
+        dmin, drange = params
         lo, hi = self.feature_range
         return (x - dmin) / drange * (hi - lo) + lo
 
-    def _inverse(self, x: np.ndarray, dmin: np.ndarray, drange: np.ndarray) -> np.ndarray:
+    def _inverse(self, x: np.ndarray, *params: np.ndarray) -> np.ndarray:
+        dmin, drange = params
         lo, hi = self.feature_range
         return (x - lo) / (hi - lo) * drange + dmin
 
@@ -466,10 +471,12 @@ class StandardScaler(_Scaler):
         std = flat.std(axis=0)
         self.scale_ = np.where(std == 0, 1.0, std)
 
-    def _forward(self, x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    def _forward(self, x: np.ndarray, *params: np.ndarray) -> np.ndarray:
+        mean, scale = params
         return (x - mean) / scale
 
-    def _inverse(self, x: np.ndarray, mean: np.ndarray, scale: np.ndarray) -> np.ndarray:
+    def _inverse(self, x: np.ndarray, *params: np.ndarray) -> np.ndarray:
+        mean, scale = params
         return x * scale + mean
 
 

@@ -74,9 +74,9 @@ class Vocabulary:
                     f"duplicate token {tok!r} in vocabulary (ids {self.stoi[tok]} and {i})"
                 )
             self.stoi[tok] = i
-        for role, tok in (("unk_token", unk_token), ("eos_token", eos_token)):
-            if tok is not None and tok not in self.stoi:
-                raise ValueError(f"{role} {tok!r} is not one of the {len(self.itos)} tokens")
+        for role, special in (("unk_token", unk_token), ("eos_token", eos_token)):
+            if special is not None and special not in self.stoi:
+                raise ValueError(f"{role} {special!r} is not one of the {len(self.itos)} tokens")
         self.unk_token = unk_token
         self.eos_token = eos_token
         self.counts: dict[str, int] = dict(counts) if counts is not None else {}

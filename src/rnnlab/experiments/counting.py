@@ -48,7 +48,8 @@ def run(ctx: RunContext) -> dict[str, float]:
     for label, (opt, iterations) in runs.items():
         model = _model(c["w_x0"], c["w_rec0"], opt)
         every = max(1, iterations // 2000)
-        losses, path = [], [(c["w_x0"], c["w_rec0"])]
+        losses: list[float] = []
+        path: list[tuple[float, ...]] = [(c["w_x0"], c["w_rec0"])]
         for i in range(iterations):
             losses.append(float(model.train_on_batch(x, y)))
             if (i + 1) % every == 0 or i + 1 == iterations:

@@ -78,7 +78,8 @@ def check_forecast_model(model: Any) -> dict[str, Any]:
 def load_scaler(data: dict[str, Any]) -> Any:
     from ..data import MinMaxScaler, StandardScaler
 
-    classes = {"MinMaxScaler": MinMaxScaler, "StandardScaler": StandardScaler}
+    classes: dict[str, type[MinMaxScaler] | type[StandardScaler]] = {
+        "MinMaxScaler": MinMaxScaler, "StandardScaler": StandardScaler}
     name = data.get("class_name") if isinstance(data, dict) else None
     if name not in classes:
         raise ValueError(f"unknown scaler {name!r} in the model's metadata")

@@ -113,7 +113,7 @@ def _digit_grid(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
 
 def run(ctx: RunContext) -> dict[str, Any]:
     from .. import random as rnd
-    from ..callbacks import EarlyStopping, ReduceLROnPlateau
+    from ..callbacks import Callback, EarlyStopping, ReduceLROnPlateau
     from . import plots
 
     c = ctx.config
@@ -125,7 +125,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     model.metadata = {"experiment": NAME, "kind": "classify",
                       "input": "28 time steps (image rows) of 28 features, pixel / 255",
                       "input_shape": [28, 28], "scale": 255.0, "classes": list(range(10))}
-    callbacks = []
+    callbacks: list[Callback] = []
     if c["patience"] > 0:
         callbacks.append(EarlyStopping(monitor="val_accuracy", patience=c["patience"],
                                        restore_best_weights=True))

@@ -114,7 +114,9 @@ def stratified_split(labels: np.ndarray, n_val: int, n_test: int, seed: int
     """Shuffled indices (train, val, test); each class gives its share to validation and test."""
     rng = np.random.default_rng(seed)
     classes = np.unique(labels)
-    train, val, test = [], [], []
+    train: list[np.ndarray] = []
+    val: list[np.ndarray] = []
+    test: list[np.ndarray] = []
     for k, cls in enumerate(classes):
         idx = rng.permutation(np.flatnonzero(labels == cls))
         share = len(idx) / len(labels)
@@ -124,8 +126,8 @@ def stratified_split(labels: np.ndarray, n_val: int, n_test: int, seed: int
         val.append(idx[:nv])
         test.append(idx[nv:nv + nt])
         train.append(idx[nv + nt:])
-    parts = (train, val, test)
-    return tuple(rng.permutation(np.concatenate(p)) for p in parts)  # type: ignore[return-value]
+    return (rng.permutation(np.concatenate(train)), rng.permutation(np.concatenate(val)),
+            rng.permutation(np.concatenate(test)))
 
 
 def _encode(tokens: list[str], stoi: dict[str, int], unk: int) -> list[int]:

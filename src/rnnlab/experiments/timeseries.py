@@ -84,10 +84,11 @@ def write_synthetic_csv(path: Path, hours: int, seed: int) -> Path:
 
 def build_model(c: dict[str, Any], variant: str) -> Any:
     from .. import optimizers
-    from ..layers import GRU, Bidirectional, Dense
+    from ..layers import GRU, Bidirectional, Dense, Layer
     from ..models import Sequential
 
     shape = (c["lookback"], 1)
+    layers: list[Layer]
     # explicit layer names: optimizer state in checkpoints is keyed by them, so --resume must
     # rebuild the same names whichever model of this run is built first
     if variant == "gru":
@@ -125,7 +126,7 @@ def _series_source(ctx: RunContext) -> tuple[Path, str]:
 
 
 def run(ctx: RunContext) -> dict[str, float]:
-    from ..data import prepare_timeseries, read_csv_column, sliding_windows
+    from ..data import StandardScaler, prepare_timeseries, read_csv_column, sliding_windows
     from ..random import set_random_seed
     from . import plots
 
@@ -138,7 +139,9 @@ def run(ctx: RunContext) -> dict[str, float]:
     data = prepare_timeseries(series, lookback, horizon, c["stride"], fractions,
                               scaler="standard")
     scaler = data.scaler
-    assert scaler is not None and data.x_val is not None and data.x_test is not None
+    assert isinstance(scaler, StandardScaler)
+    assert data.x_val is not None and data.y_val is not None
+    assert data.x_test is not None and data.y_test is not None
 
     def unscale(v: np.ndarray) -> np.ndarray:
         return scaler.inverse_transform(np.asarray(v, dtype=np.float64).reshape(-1))

@@ -60,6 +60,33 @@ class Seq:
                  "has_mask", "has_rm", "x", "P", "S", "C", "TC", "HN", "Y", "M", "RM",
                  "WR", "bhh", "bhn", "HP", "HM")
 
+    kind: str                # "simple", "lstm" or "gru"
+    act: int                 # activation code of a SimpleRNN cell (_ACT_CODES)
+    engine: Any              # the engine module (rnnlab.kernels._numpy_kernels or numba's)
+    T: int
+    N: int
+    D: int
+    H: int
+    G: int
+    reverse: bool
+    zero_out: bool
+    has_mask: bool
+    has_rm: bool
+    x: Array
+    P: Array
+    S: Array
+    C: Array | None          # LSTM only
+    TC: Array | None         # LSTM only
+    HN: Array | None         # GRU only
+    Y: Array | None          # only with a sequence mask
+    M: Array
+    RM: Array
+    WR: Any                  # engine.pack_forward's layout
+    bhh: Array
+    bhn: Array
+    HP: Array | None         # GRU only
+    HM: Array
+
 
 def _dummy(dtype: Any, ndim: int) -> Array:
     return np.zeros((1,) * ndim, dtype=dtype)
@@ -145,14 +172,14 @@ def forward(engine: Any, kind: str, cell: Any, x_tm: Array, state: tuple[Array, 
 
 def outputs(q: Seq) -> Array:
     """Outputs ``(T, N, H)`` in time order (a view of the buffers)."""
-    if q.has_mask:
+    if q.Y is not None:  # written only with a mask
         return q.Y
     return q.S[:q.T] if q.reverse else q.S[1:]
 
 
 def final_state(q: Seq) -> tuple[Array, ...]:
     end = 0 if q.reverse else q.T
-    if q.kind == "lstm":
+    if q.C is not None:  # LSTM
         return q.S[end].copy(), q.C[end].copy()
     return (q.S[end].copy(),)
 

@@ -75,7 +75,7 @@ class Layer(Module):
         if input_shape is None and kwargs.get("input_dim") is not None:
             input_shape = (int(kwargs["input_dim"]),)
         self.input_shape_arg: Shape | None = (
-            tuple(input_shape) if input_shape is not None else None  # type: ignore[arg-type]
+            tuple(input_shape) if input_shape is not None else None
         )
         self.batch_size: int | None = kwargs.get("batch_size")
         self.built = False

@@ -30,7 +30,7 @@ backward_layer=None, **kwargs)``:
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -39,6 +39,9 @@ from .. import random as rnd
 from .._registry import register
 from .base import Layer
 
+if TYPE_CHECKING:
+    from .recurrent import RNN
+
 MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 
 
@@ -46,8 +49,8 @@ MERGE_MODES = ("concat", "sum", "mul", "ave", None)
 class Bidirectional(Layer):
     supports_masking = True
 
-    def __init__(self, layer: Layer, merge_mode: str | None = "concat",
-                 weights: list[np.ndarray] | None = None, backward_layer: Layer | None = None,
+    def __init__(self, layer: RNN, merge_mode: str | None = "concat",
+                 weights: list[np.ndarray] | None = None, backward_layer: RNN | None = None,
                  **kwargs: Any) -> None:
         for what, obj in (("layer", layer), ("backward_layer", backward_layer)):
             if obj is not None and not (isinstance(obj, Layer) and hasattr(obj, "go_backwards")):

@@ -54,6 +54,8 @@ class _Norm(Layer):
     supports_masking = True
     axes_arg: tuple[int, ...] = (-1,)
     fixed_rank = True
+    center: bool  # add the offset β (set by each subclass's constructor)
+    scale: bool   # multiply by γ
 
     def _layout(self, shape: tuple[Any, ...]) -> _Layout:
         axes = _resolve_axes(self.axes_arg, len(shape), self.name, shape)

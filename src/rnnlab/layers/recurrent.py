@@ -207,7 +207,9 @@ class RNN(Layer):
         if engine != "reference":
             return self._forward_fast(engine, kinds, x, flat, mask, masks, given or listed,
                                       listed)
-        seq, finals, per_cell = x, [], []
+        seq = x
+        finals: list[Array] = []
+        per_cell: list[Any] = []
         k = 0
         for c, (in_mask, rec_mask) in zip(self.cells, masks):
             n_states = len(c.state_size)
@@ -236,7 +238,8 @@ class RNN(Layer):
         N, T, _ = x.shape
         cur = np.ascontiguousarray(x.swapaxes(0, 1))                     # (T, N, D)
         mask_tm = None if mask is None else np.ascontiguousarray(mask.T)  # (T, N)
-        seqs, finals = [], []
+        seqs: list[Any] = []
+        finals: list[Array] = []
         k = 0
         for c, kind, (in_mask, rec_mask) in zip(self.cells, kinds, masks):
             n_states = len(c.state_size)
@@ -297,6 +300,7 @@ class RNN(Layer):
                 dX *= in_mask[None, :, :]
             d_init = list(d0) + d_init
             dYt = dX                                  # gradient of the lower cell's outputs
+        assert dYt is not None                        # a layer has at least one cell
         dx = dYt.swapaxes(0, 1)                                          # (N, T, D) time order
         if want_states:
             return [dx] + d_init
@@ -334,6 +338,7 @@ class RNN(Layer):
                 dX *= in_mask[:, None, :]
             d_init = list(d0) + d_init
             dY = _to_processing_order(dX, self.go_backwards)
+        assert dY is not None                         # a layer has at least one cell
         dx = _to_processing_order(dY, self.go_backwards)  # back to time order
         if want_states:
             return [dx] + d_init

@@ -116,5 +116,5 @@ def caches_width(cell: Cell, x: Array) -> int:
     """Width P of the projected input (known from the cell's projection of one zero step)."""
     width = getattr(cell, "gates", None)
     if width is not None and hasattr(cell, "units"):
-        return int(width) * int(cell.units)  # type: ignore[attr-defined]
+        return int(width) * int(cell.units)
     return int(cell.project_inputs(np.zeros((1, 1, x.shape[-1]), dtype=x.dtype)).shape[-1])

@@ -44,7 +44,7 @@ class TimeDistributed(Layer):
         self.add_child("layer", layer)
 
     @property
-    def rng_calls(self) -> int:  # type: ignore[override]
+    def rng_calls(self) -> int:
         """The inner layer's call counter, so resetting it (gradient checks, resumes) fixes the
         inner layer's random draws."""
         if "layer" in self.__dict__:

@@ -140,6 +140,7 @@ def run_backward(nodes: list[Node], values: dict[int, Any], caches: list[Any],
             d_outs = regularization.activity_grads(node.layer, outs, d_outs)
         if all(d is None for d in d_outs):
             continue
+        d: Any
         if node.multi_output:
             d = [np.zeros_like(values[id(t)]) if g is None else g
                  for t, g in zip(node.outputs, d_outs)]

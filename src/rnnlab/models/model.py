@@ -46,6 +46,10 @@ class BaseModel(Trainer):
         raise NotImplementedError
 
     @property
+    def n_inputs(self) -> int:
+        raise NotImplementedError
+
+    @property
     def built(self) -> bool:
         return all(layer.built for layer in self.layers)
 

@@ -115,7 +115,7 @@ def get(identifier: Any) -> Optimizer:
     if isinstance(identifier, Optimizer):
         return identifier
     if isinstance(identifier, str):
-        return _lookup(identifier)()
+        return _lookup(identifier).from_config({})  # the class's defaults
     if isinstance(identifier, Mapping):
         class_name, config = spec_parts(identifier, "an optimizer")
         return _lookup(class_name).from_config(config)

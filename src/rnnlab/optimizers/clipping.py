@@ -20,7 +20,7 @@ def _sq_norm(g: Array) -> float:
 def global_norm(grads: Grads) -> float:
     """``sqrt(sum of squares)`` over all gradients (a dict's values or a list; ``None`` entries
     skipped), accumulated in float64."""
-    values = grads.values() if isinstance(grads, Mapping) else grads
+    values: Iterable[Any] = grads.values() if isinstance(grads, Mapping) else grads
     return math.sqrt(sum(_sq_norm(g) for g in values if g is not None))
 
 
@@ -73,8 +73,11 @@ def clip_gradients(
     """
     _check_clip_args(clipnorm, clipvalue, global_clipnorm)
     is_map = isinstance(grads, Mapping)
-    keys = list(grads.keys()) if is_map else None
-    values = list(grads.values()) if is_map else list(grads)
+    keys: list[str] | None = None
+    if isinstance(grads, Mapping):
+        keys, values = list(grads.keys()), list(grads.values())
+    else:
+        values = list(grads)
     values = [None if g is None else np.asarray(g) for g in values]
 
     if clipnorm:

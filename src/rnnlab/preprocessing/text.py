@@ -38,7 +38,8 @@ def text_to_word_sequence(
     if lower:
         text = text.lower()
     if filters:
-        text = text.translate(str.maketrans({c: split for c in filters}))
+        table: dict[str, str | int | None] = {c: split for c in filters}
+        text = text.translate(str.maketrans(table))
     return [w for w in text.split(split) if w]
 
 

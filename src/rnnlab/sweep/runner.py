@@ -182,7 +182,8 @@ def _tune(experiment: str, trials: list[Trial], trials_dir: Path, data: str | No
                                   failure_config=tune.FailureConfig(max_failures=retries)))
     try:
         grid = tuner.fit()
-        for result in grid:
+        for i in range(len(grid)):  # ResultGrid is indexed (no __iter__)
+            result = grid[i]
             if not result.config:  # a trial that never started: it stays pending
                 continue
             folder = trials_dir / result.config["trial"]["id"]
@@ -199,7 +200,7 @@ def _asha(trials_dir: Path, grace_period: int, max_t: int) -> Any:
     it); trials stopped by an interruption are not."""
     from ray.tune.schedulers import ASHAScheduler, TrialScheduler
 
-    class RecordingASHA(ASHAScheduler):  # type: ignore[misc]
+    class RecordingASHA(ASHAScheduler):
         def on_trial_result(self, tune_controller: Any, trial: Any, result: dict[str, Any]
                             ) -> str:
             if result.get("rnnlab_complete") or int(result.get("epoch", 0)) >= max_t:

@@ -51,12 +51,13 @@ def thread_limits(cpus: int) -> Iterator[None]:
         pass
     else:
         limiter = threadpool_limits(limits=cpus)
+    numba: Any = None
     previous = None
     try:
         import numba
     except ImportError:
-        numba = None
-    if numba is not None:
+        pass
+    else:
         previous = numba.get_num_threads()
         numba.set_num_threads(min(cpus, numba.config.NUMBA_NUM_THREADS))
     try:
