@@ -257,7 +257,7 @@ def test_truncate_gradient_layers_get_full_bptt_by_default() -> None:
     # and the parameter gradients are those training uses
     cut.zero_grad()
     outs, masks, cache = cut.forward([x], training=False)
-    _, g = cut.losses[0].value_and_grad(y, outs[0])
+    _, g = cut.loss_objects[0].value_and_grad(y, outs[0])
     cut.backward([g], cache)
     for name, grad in cut.named_grads():
         assert t.param_grad_norm[name] == pytest.approx(float(np.linalg.norm(grad)), rel=1e-5)

@@ -107,7 +107,7 @@ def gradient_flow(model: Any, x: Any, y: Any, *, truncated: bool = False,
         xs, ys = clone._prepare(x, y)
         outs, out_masks, cache = clone.forward(xs, training=False)
         total, d_outs = 0.0, []
-        for loss, w, yt, o, m in zip(clone.losses, clone.loss_weights, ys, outs, out_masks):
+        for loss, w, yt, o, m in zip(clone.loss_objects, clone.loss_weights, ys, outs, out_masks):
             value, g = loss.value_and_grad(yt, o, mask=m)
             total += w * float(value)
             d_outs.append(g * w)
