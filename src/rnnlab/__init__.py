@@ -14,6 +14,7 @@ from . import (
     optimizers,
     utils,
 )
+from .kernels import use_engine as engine
 from .models import Input, Model, Sequential, load_model
 from .random import set_random_seed
 
@@ -21,6 +22,6 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Input", "Model", "Sequential", "__version__", "activations", "backend", "callbacks",
-    "cells", "gradcheck", "initializers", "layers", "load_model", "losses", "metrics", "models",
-    "optimizers", "set_random_seed", "utils",
+    "cells", "engine", "gradcheck", "initializers", "layers", "load_model", "losses", "metrics",
+    "models", "optimizers", "set_random_seed", "utils",
 ]

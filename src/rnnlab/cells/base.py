@@ -65,6 +65,11 @@ class Cell(Module):
     def params_backward(self, x: Array, dP: Array, caches: list[Any]) -> Array:
         return dP
 
+    def compiled_sweep(self) -> Any | None:
+        """The compiled sweep for the cell's current configuration (a
+        ``rnnlab.kernels.driver.CompiledSweep``), or None: the reference loop runs it."""
+        return None
+
 
 class GatedCell(Cell):
     """Shared machinery of SimpleRNN/LSTM/GRU cells: G gate blocks of H units in PyTorch layout.
@@ -200,6 +205,13 @@ class GatedCell(Cell):
                 self.params["bias_hh"][...] = self._to_torch(bias[1])
             else:
                 self.params["bias_ih"][...] = self._to_torch(bias)
+
+    def compiled_available(self) -> bool:
+        """Whether a compiled sweep can run this cell at all: a float32/float64 cell and a
+        usable numba (``rnnlab.kernels.numba_status``)."""
+        from ..kernels import numba_status
+
+        return getattr(self, "dtype", None) in ("float32", "float64") and numba_status()[0]
 
     # -- shared sequence-level pieces
     def project_inputs(self, x: Array) -> Array:
