@@ -159,9 +159,7 @@ def check_compiled(layer: Any, inputs: Any, *, mask: Array | None = None,
     results = []
     for engine in ("reference", "compiled"):
         with use_engine(engine):
-            kw: dict[str, Any] = {"training": training}
-            if mask is not None:
-                kw["mask"] = mask
+            kw: dict[str, Any] = {"training": training, "mask": mask}
             out, cache = _run(layer, inputs, kw, start_calls)
             ran = getattr(cache, "engine", None) or getattr(cache[0], "engine", None)
             if ran != engine:

@@ -104,6 +104,28 @@ def project(P, scale, bias):
             row[g] = row[g] * scale[g] + bias[g]
 
 
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def positions(i, T, reverse):
+    """``(t, ip, io)`` of processing position ``i``: the time step, the state index it reads
+    and the one it writes (``S``/``C`` hold T+1 states, see ``driver``)."""
+    t = T - 1 - i if reverse else i
+    if reverse:
+        return t, t + 1, t
+    return t, t, t + 1
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out):
+    """The gradient reaching output ``(t, n, j)``: ``dYt`` (when the window has output
+    gradients at this step) plus, with a mask, what masked later steps carried back to it."""
+    zero = carry.dtype.type(0.0)
+    dy = dYt[t, n, j] if has_dy else zero
+    if has_mask and not zero_out:
+        dy = dy + carry[n, j]
+        carry[n, j] = zero
+    return dy
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def recurrent_operand(S, ip, RM, HM, has_rm, r0, r1):
     """Rows ``r0:r1`` of ``S[ip] * RM`` (into HM) with recurrent dropout, else of ``S[ip]``."""

@@ -18,7 +18,9 @@ from ...kernels._numba_kernels import (
     add_rows,
     finish_masked,
     mm_panels,
+    output_grad,
     parallel_rows,
+    positions,
     recurrent_operand,
     skip_masked_row,
     vtanh,
@@ -43,9 +45,7 @@ def gru_forward(P, S, HN, Y, WF, WB, bhh, HP, RM, HM, M, reverse, has_rm, has_ma
     half = P.dtype.type(0.5)
     t_prev = -1
     for i in range(T):
-        t = T - 1 - i if reverse else i
-        ip = t + 1 if reverse else t
-        io = t if reverse else t + 1
+        t, ip, io = positions(i, T, reverse)
         mm_panels(recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, HP[r0:r1], 0.0)
         for n in range(r0, r1):
             an = P[t, n]
@@ -76,8 +76,7 @@ def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, 
     one = dh.dtype.type(1.0)
     zero = dh.dtype.type(0.0)
     for i in range(hi - 1, lo - 1, -1):
-        t = T - 1 - i if reverse else i
-        ip = t + 1 if reverse else t
+        t, ip, _ = positions(i, T, reverse)
         has_dy = dlo <= i < dhi
         dz = DZS if acc else dZ[t]
         for n in range(r0, r1):
@@ -88,10 +87,7 @@ def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, 
                 continue
             a = P[t, n]
             for j in range(H):
-                dy = dYt[t, n, j] if has_dy else zero
-                if has_mask and not zero_out:
-                    dy = dy + carry[n, j]
-                    carry[n, j] = zero
+                dy = output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
                 r = a[j]
                 z = a[H + j]
                 nn = a[2 * H + j]

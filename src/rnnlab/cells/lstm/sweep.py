@@ -16,7 +16,9 @@ from ...kernels._numba_kernels import (
     add_rows,
     finish_masked,
     mm_panels,
+    output_grad,
     parallel_rows,
+    positions,
     recurrent_operand,
     skip_masked_row,
     state_grad_rows,
@@ -41,9 +43,7 @@ def lstm_forward(P, S, C, TC, Y, WF, WB, bhh, sc, sh, RM, HM, M, reverse, has_rm
     H = G // 4
     t_prev = -1
     for i in range(T):
-        t = T - 1 - i if reverse else i
-        ip = t + 1 if reverse else t
-        io = t if reverse else t + 1
+        t, ip, io = positions(i, T, reverse)
         a = P[t]
         mm_panels(recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
         for n in range(r0, r1):
@@ -74,10 +74,8 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, 
     T, N, G = P.shape
     H = G // 4
     one = dh.dtype.type(1.0)
-    zero = dh.dtype.type(0.0)
     for i in range(hi - 1, lo - 1, -1):
-        t = T - 1 - i if reverse else i
-        ip = t + 1 if reverse else t
+        t, ip, _ = positions(i, T, reverse)
         has_dy = dlo <= i < dhi
         dz = DZS if acc else dZ[t]
         for n in range(r0, r1):
@@ -86,10 +84,7 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, 
                 continue
             a = P[t, n]
             for j in range(H):
-                dy = dYt[t, n, j] if has_dy else zero
-                if has_mask and not zero_out:
-                    dy = dy + carry[n, j]
-                    carry[n, j] = zero
+                dy = output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
                 ig = a[j]
                 fg = a[H + j]
                 gg = a[2 * H + j]

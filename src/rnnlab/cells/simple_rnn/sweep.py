@@ -14,7 +14,9 @@ from ...kernels._numba_kernels import (
     add_rows,
     finish_masked,
     mm_panels,
+    output_grad,
     parallel_rows,
+    positions,
     recurrent_operand,
     skip_masked_row,
     state_grad_rows,
@@ -40,9 +42,7 @@ def simple_forward(P, S, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_mask, z
     zero = P.dtype.type(0.0)
     t_prev = -1
     for i in range(T):
-        t = T - 1 - i if reverse else i
-        ip = t + 1 if reverse else t
-        io = t if reverse else t + 1
+        t, ip, io = positions(i, T, reverse)
         a = P[t]
         mm_panels(recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
         for n in range(r0, r1):
@@ -75,8 +75,7 @@ def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, 
     one = dh.dtype.type(1.0)
     zero = dh.dtype.type(0.0)
     for i in range(hi - 1, lo - 1, -1):
-        t = T - 1 - i if reverse else i
-        io = t if reverse else t + 1
+        t, _, io = positions(i, T, reverse)
         has_dy = dlo <= i < dhi
         dz = DZS if acc else dZ[t]
         for n in range(r0, r1):
@@ -84,10 +83,7 @@ def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, 
                 skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
                 continue
             for j in range(H):
-                dy = dYt[t, n, j] if has_dy else zero
-                if has_mask and not zero_out:
-                    dy = dy + carry[n, j]
-                    carry[n, j] = zero
+                dy = output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
                 x = dy + dh[n, j]
                 h = S[io, n, j]
                 if act == 0:
