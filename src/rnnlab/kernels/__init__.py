@@ -119,6 +119,19 @@ def engine_info() -> dict[str, Any]:
             "numba": detail if ok else f"unavailable ({detail})"}
 
 
+def run_engine() -> dict[str, str]:
+    """``{"engine", "why"}`` for a run's record: the engine the built-in cells run on in this
+    thread and why (a layer whose cells have no compiled sweep still falls back, per layer:
+    ``RNN.engine_choice()``)."""
+    req = requested_engine()
+    ok, detail = numba_status()
+    if req == "reference":
+        return {"engine": "reference", "why": "requested (RNNLAB_ENGINE or rnnlab.engine)"}
+    if not ok:
+        return {"engine": "reference", "why": f"numba unavailable: {detail}"}
+    return {"engine": "compiled", "why": detail}
+
+
 def threads_module() -> Any | None:
     """The compiled kernels' module (its ``parallel_rows`` and ``threads``), None without numba
     or under the reference engine."""
@@ -130,4 +143,4 @@ def threads_module() -> Any | None:
 
 
 __all__ = ["ENGINES", "ENV_VAR", "check_engine", "choose", "engine_info", "env_engine",
-           "numba_status", "requested_engine", "threads_module", "use_engine"]
+           "numba_status", "requested_engine", "run_engine", "threads_module", "use_engine"]
