@@ -489,3 +489,35 @@ def test_no_reference_cycles(engine: str, monkeypatch: pytest.MonkeyPatch) -> No
             assert gc.collect() == 0
         finally:
             gc.enable()
+
+
+# -- introspection -------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_trace_states_the_same_on_both_engines(cls: Any) -> None:
+    """``RNN.trace``: every step's states and outputs, equal on the compiled and the reference
+    sweep; the last states are the returned final states; a masked step carries the state."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 5, 2))
+    mask = np.ones((3, 5), dtype=bool)
+    mask[0, 3:] = False
+    layer = cls(4, return_sequences=True, return_state=True, go_backwards=True,
+                dtype="float64", seed=2)
+    traces = {}
+    for eng in (["reference", "compiled"] if NUMBA_OK else ["reference"]):
+        with kernels.use_engine(eng):
+            traces[eng] = layer.trace(x, mask=mask)
+            outs, _ = layer.forward(x, mask=mask)
+        (tr,) = traces[eng]
+        finals = outs[1:]
+        for k, final in enumerate(finals):
+            states = tr[f"state{k}"]
+            assert states.shape == (3, 5, 4)
+            np.testing.assert_allclose(states[:, 0], final, rtol=0, atol=1e-15)  # go_backwards
+            np.testing.assert_array_equal(states[0, 3], states[0, 4])          # masked: carried
+        np.testing.assert_allclose(tr["output"][:, ::-1], outs[0], rtol=0, atol=1e-15)
+    if NUMBA_OK:
+        ref, got = traces["reference"][0], traces["compiled"][0]
+        for key in ref:
+            assert rel(got[key], ref[key]) < TOL, key
+        if cls is not SimpleRNN:
+            assert got["gates"].shape == (3, 5, (4 if cls is LSTM else 3) * 4)

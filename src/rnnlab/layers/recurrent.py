@@ -216,6 +216,22 @@ class RNN(Layer):
             flat = [np.zeros((N, s), dtype=self.dtype) for s in self.state_sizes]
         masks = self._dropout_masks(N, training)
         engine, sweeps, reason = kernels.choose(self.cells)
+        runs, finals, cur = self._sweep_cells(x, flat, mask, masks, engine, sweeps)
+        seq = cur[::-1] if self.go_backwards else cur                    # processing order
+        if self.stateful:
+            self.states = [s.copy() for s in finals]
+        if self.return_sequences:
+            out = np.ascontiguousarray(seq.swapaxes(0, 1))
+        else:
+            out = seq[-1].copy()
+        outputs = [out] + list(finals) if self.return_state else out
+        return outputs, RNNCache(engine, reason, runs, (N, T), given or listed)
+
+    def _sweep_cells(self, x: Array, flat: list[Array], mask: Array | None, masks: list[Any],
+                     engine: str, sweeps: list[Any], keep_cache: bool = True,
+                     keep_states: bool = False) -> tuple[list[Any], list[Array], Array]:
+        """Every cell's forward sweep, bottom up, time-major: ``(runs, final states, last
+        cell's outputs (T, N, H) in time order)``."""
         cur = np.ascontiguousarray(x.swapaxes(0, 1))                     # (T, N, D)
         mask_tm = None if mask is None else np.ascontiguousarray(mask.T)  # (T, N)
         runs: list[tuple[Any, Array | None]] = []
@@ -228,24 +244,58 @@ class RNN(Layer):
             xin = cur if in_mask is None else cur * in_mask[None, :, :]
             if engine == "compiled":
                 run: Any = compiled.forward(sweeps[i], c, xin, state0, mask_tm, rec_mask,
-                                            self.go_backwards, self.zero_output_for_mask)
+                                            self.go_backwards, self.zero_output_for_mask,
+                                            keep_cache=keep_cache)
                 finals.extend(sweeps[i].final_state(run))
                 cur = compiled.outputs(run)                              # time order
             else:
                 run = reference_forward(c, xin, state0, mask_tm, rec_mask, self.go_backwards,
-                                        self.zero_output_for_mask)
+                                        self.zero_output_for_mask, keep_cache=keep_cache,
+                                        keep_states=keep_states)
                 finals.extend(run.final)
                 cur = run.Y
             runs.append((run, in_mask))
-        seq = cur[::-1] if self.go_backwards else cur                    # processing order
-        if self.stateful:
-            self.states = [s.copy() for s in finals]
-        if self.return_sequences:
-            out = np.ascontiguousarray(seq.swapaxes(0, 1))
+        return runs, finals, cur
+
+    def trace(self, inputs: Any, mask: Any = None, initial_state: Any = None
+              ) -> list[dict[str, Array]]:
+        """Look inside one inference call (no dropout, no backward cache, states untouched):
+        per cell, ``{"state0", "state1", ...: (N, T, size)}`` the state after every step (time
+        order; masked steps carry it) and ``"output": (N, T, H)``; on the compiled engine also
+        what its sweep keeps (``CompiledSweep.step_states``: LSTM ``gates`` (activated i, f, g,
+        o), ``tanh_c``; GRU ``gates`` (r, z, n), ``hn``), batch-major."""
+        x = self.validate_x(inputs)
+        self.maybe_build(x.shape)
+        N = x.shape[0]
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+        if initial_state is not None:
+            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [
+                initial_state]
+            flat = self._check_states(states, N)
         else:
-            out = seq[-1].copy()
-        outputs = [out] + list(finals) if self.return_state else out
-        return outputs, RNNCache(engine, reason, runs, (N, T), given or listed)
+            flat = [np.zeros((N, s), dtype=self.dtype) for s in self.state_sizes]
+        engine, sweeps, _ = kernels.choose(self.cells)
+        masks = self._dropout_masks(N, False)
+        runs, _, _ = self._sweep_cells(x, flat, mask, masks, engine, sweeps, keep_cache=False,
+                                       keep_states=True)
+        out: list[dict[str, Array]] = []
+        for i, (c, (run, _)) in enumerate(zip(self.cells, runs)):
+            if engine == "compiled":
+                seen = sweeps[i].step_states(run)
+                y = compiled.outputs(run)
+                per = {"state0": seen.pop("h")}
+                if "c" in seen:
+                    per["state1"] = seen.pop("c")
+                per.update(seen)
+            else:
+                per = {f"state{k}": np.stack([s[k] for s in run.states])
+                       for k in range(len(c.state_size))}
+                y = run.Y
+            per["output"] = y
+            out.append({k: np.ascontiguousarray(np.asarray(v).swapaxes(0, 1))
+                        for k, v in per.items()})
+        return out
 
     def engine_choice(self) -> tuple[str, str]:
         """``(engine, reason)`` the next call runs on (``rnnlab.kernels.choose``); no side
