@@ -156,7 +156,7 @@ def check_compiled(layer: Any, inputs: Any, *, mask: Array | None = None,
 
     rng = np.random.default_rng([seed, 2])
     start_calls = getattr(layer, "rng_calls", 0)
-    results = []
+    results: list[Any] = []
     for engine in ("reference", "compiled"):
         with use_engine(engine):
             kw: dict[str, Any] = {"training": training, "mask": mask}

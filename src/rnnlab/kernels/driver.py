@@ -46,6 +46,26 @@ class Seq:
 
     __slots__ = ("sweep", "T", "N", "D", "H", "G", "reverse", "zero_out", "has_mask",
                  "has_rm", "x", "P", "S", "Y", "M", "RM", "HM", "WR", "bhh", "extra")
+    sweep: CompiledSweep
+    T: int
+    N: int
+    D: int
+    H: int
+    G: int
+    reverse: bool
+    zero_out: bool
+    has_mask: bool
+    has_rm: bool
+    x: Array | None
+    P: Array
+    S: Array
+    Y: Array | None
+    M: Array
+    RM: Array
+    HM: Array
+    WR: Any
+    bhh: Array
+    extra: dict[str, Array]
 
     def __init__(self) -> None:
         self.extra: dict[str, Array] = {}
@@ -161,7 +181,7 @@ def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ..
 
 def outputs(q: Seq) -> Array:
     """Outputs ``(T, N, H)`` in time order (a view of the buffers)."""
-    if q.has_mask:
+    if q.Y is not None:
         return q.Y
     return q.S[:q.T] if q.reverse else q.S[1:]
 
