@@ -134,10 +134,10 @@ OPTIONS: list[dict[str, Any]] = [
 
 
 def _case(cell: str, opts: dict[str, Any], batch: int = 3, steps: int = 6, dim: int = 4,
-          units: int = 5) -> tuple[Any, np.ndarray, dict[str, Any]]:
+          units: int = 5, dtype: str = "float64") -> tuple[Any, np.ndarray, dict[str, Any]]:
     opts = dict(opts)
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((batch, steps, dim))
+    x = rng.standard_normal((batch, steps, dim)).astype(dtype)
     mask_kind = opts.pop("mask", None)
     mask = None
     if mask_kind == "ragged":
@@ -158,7 +158,7 @@ def _case(cell: str, opts: dict[str, Any], batch: int = 3, steps: int = 6, dim: 
             cells = [make_cell(k, units + i, **cell_kw) for i, k in enumerate(kinds)]
         else:
             cells = make_cell(cell, units, **cell_kw)
-        return RNN(cells, dtype="float64", seed=3, **opts)
+        return RNN(cells, dtype=dtype, seed=3, **opts)
 
     init = None
     if want_init:
@@ -175,6 +175,30 @@ def test_engine_equals_reference(engine: str, cell: str, opts: dict[str, Any],
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     build, x, kw = _case(cell, opts)
     compare(engine, monkeypatch, build, x, **kw)
+
+
+@pytest.mark.parametrize("engine", FAST)
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("opts", OPTIONS, ids=lambda o: "-".join(f"{k}={v}" for k, v in
+                                                                  o.items()) or "plain")
+def test_engine_close_to_reference_in_float32(engine: str, cell: str, opts: dict[str, Any],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same grid in float32: 1e-5 relative to each array's largest entry."""
+    build, x, kw = _case(cell, opts, dtype="float32")
+    ref = run_layer("reference", monkeypatch, build, x, **kw)
+    got = run_layer(engine, monkeypatch, build, x, **kw)
+    assert got["engine"] == engine and ref["engine"] == "reference"
+    assert all(o.dtype == np.float32 for o in got["outputs"])
+    assert_same(got, ref, tol=1e-5)
+
+
+def test_without_numba_the_reference_runs_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kernels, "_numba_state", {"ok": False, "detail": "ImportError: numba"})
+    layer = LSTM(3, dtype="float64")
+    _, cache = layer.forward(np.ones((2, 3, 2)))
+    assert (cache.engine, cache.reason) == ("reference", "numba unavailable (ImportError: numba)")
+    assert kernels.engine_info()["compiled"] is False
+    assert kernels.threads_module() is None
 
 
 @pytest.mark.parametrize("engine", FAST)
