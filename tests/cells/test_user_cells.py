@@ -122,9 +122,7 @@ def _leaky_sweep() -> Any:
                  has_rm, has_mask, zero_out, acc, r0, r1):
         T, N, H = P.shape
         for i in range(hi - 1, lo - 1, -1):
-            t, _, _ = nk.positions(i, T, reverse)
-            has_dy = dlo <= i < dhi
-            dz = DZS if acc else dZ[t]
+            t, _, _, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
             for n in range(r0, r1):
                 if has_mask and not M[t, n]:
                     nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)

@@ -115,6 +115,16 @@ def positions(i, T, reverse):
 
 
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ):
+    """``(t, ip, io, has_dy, dz)`` of BPTT position ``i``: as ``positions``, whether output
+    gradients enter here (``dlo <= i < dhi``) and where its pre-activation gradient goes
+    (``dZ[t]``, or the window scratch ``DZS`` when windows accumulate)."""
+    t, ip, io = positions(i, T, reverse)
+    dz = DZS if acc else dZ[t]
+    return t, ip, io, dlo <= i < dhi, dz
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
 def output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out):
     """The gradient reaching output ``(t, n, j)``: ``dYt`` (when the window has output
     gradients at this step) plus, with a mask, what masked later steps carried back to it."""

@@ -13,18 +13,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from ...kernels import _numba_kernels
-from ...kernels._numba_kernels import (
-    add_rows,
-    finish_masked,
-    mm_panels,
-    output_grad,
-    parallel_rows,
-    positions,
-    recurrent_operand,
-    skip_masked_row,
-    vtanh,
-)
+from ...kernels import _numba_kernels as nk
 from ...kernels._pool import MIN_ROWS
 from ...kernels.driver import CompiledSweep, Seq, scratch
 from ...kernels.products import column_sums, matmul
@@ -45,25 +34,25 @@ def gru_forward(P, S, HN, Y, WF, WB, bhh, HP, RM, HM, M, reverse, has_rm, has_ma
     half = P.dtype.type(0.5)
     t_prev = -1
     for i in range(T):
-        t, ip, io = positions(i, T, reverse)
-        mm_panels(recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, HP[r0:r1], 0.0)
+        t, ip, io = nk.positions(i, T, reverse)
+        nk.mm_panels(nk.recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, HP[r0:r1], 0.0)
         for n in range(r0, r1):
             an = P[t, n]
             hp = HP[n]
             for k in range(G):
                 hp[k] = hp[k] + bhh[k]
             for k in range(2 * H):
-                an[k] = vtanh((an[k] + hp[k]) * half) * half + half
+                an[k] = nk.vtanh((an[k] + hp[k]) * half) * half + half
             hnn = HN[t, n]
             hprev = S[ip, n]
             hout = S[io, n]
             for j in range(H):
                 hn = hp[2 * H + j]
-                nn = vtanh(an[2 * H + j] + an[j] * hn)
+                nn = nk.vtanh(an[2 * H + j] + an[j] * hn)
                 an[2 * H + j] = nn
                 hnn[j] = hn
                 hout[j] = nn + an[H + j] * (hprev[j] - nn)
-        finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
+        nk.finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
         t_prev = t
 
 
@@ -76,18 +65,16 @@ def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, 
     one = dh.dtype.type(1.0)
     zero = dh.dtype.type(0.0)
     for i in range(hi - 1, lo - 1, -1):
-        t, ip, _ = positions(i, T, reverse)
-        has_dy = dlo <= i < dhi
-        dz = DZS if acc else dZ[t]
+        t, ip, _, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
         for n in range(r0, r1):
             if has_mask and not M[t, n]:
                 for k in range(G):
                     DR[n, k] = zero
-                skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
+                nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
                 continue
             a = P[t, n]
             for j in range(H):
-                dy = output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
+                dy = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
                 r = a[j]
                 z = a[H + j]
                 nn = a[2 * H + j]
@@ -102,7 +89,7 @@ def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, 
                 DR[n, H + j] = dpz
                 DR[n, 2 * H + j] = dn * r
                 DHZ[n, j] = dhh * z
-        mm_panels(DR[r0:r1], WF, WB, DH[r0:r1], 0.0)
+        nk.mm_panels(DR[r0:r1], WF, WB, DH[r0:r1], 0.0)
         for n in range(r0, r1):
             if has_mask and not M[t, n]:
                 continue
@@ -110,7 +97,7 @@ def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, 
                 dhm = DH[n, j] * RM[n, j] if has_rm else DH[n, j]
                 dh[n, j] = DHZ[n, j] + dhm
         if acc:
-            add_rows(dZ[t], DZS, r0, r1)
+            nk.add_rows(dZ[t], DZS, r0, r1)
 
 
 class GRUSweep(CompiledSweep):
@@ -124,7 +111,7 @@ class GRUSweep(CompiledSweep):
         Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
         WF, WB = q.WR
         HN, HP = q.extra["HN"], q.extra["HP"]
-        parallel_rows(q.N, MIN_ROWS, lambda r0, r1: gru_forward(
+        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: gru_forward(
             q.P, q.S, HN, Y, WF, WB, q.bhh, HP, q.RM, q.HM, q.M, q.reverse, q.has_rm,
             q.has_mask, q.zero_out, r0, r1))
 
@@ -135,7 +122,7 @@ class GRUSweep(CompiledSweep):
         DHZ = np.empty((q.N, q.H), dtype=q.P.dtype)
         WF, WB = W
         HN = q.extra["HN"]
-        parallel_rows(q.N, MIN_ROWS, lambda r0, r1: gru_backward(
+        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: gru_backward(
             q.P, q.S, HN, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DR, DH, DHZ, carry, lo, hi, dlo,
             dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
 
@@ -144,7 +131,6 @@ class GRUSweep(CompiledSweep):
         """reset_after: ``W_hn`` and ``b_hn`` see ``r ⊙ dn``."""
         H, R = q.H, q.T * q.N
         dn_r = dZ2[:, 2 * H:] * q.P.reshape(R, q.G)[:, :H]
-        nk = _numba_kernels
         cell.grads["weight_hh"][:2 * H] += matmul(dZ2[:, :2 * H].T, prev2, engine_module=nk)
         cell.grads["weight_hh"][2 * H:] += matmul(dn_r.T, prev2, engine_module=nk)
         if bsum is not None and cell.recurrent_bias:

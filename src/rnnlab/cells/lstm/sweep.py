@@ -12,18 +12,7 @@ from typing import Any
 import numpy as np
 from numba import njit
 
-from ...kernels._numba_kernels import (
-    add_rows,
-    finish_masked,
-    mm_panels,
-    output_grad,
-    parallel_rows,
-    positions,
-    recurrent_operand,
-    skip_masked_row,
-    state_grad_rows,
-    vtanh,
-)
+from ...kernels import _numba_kernels as nk
 from ...kernels._pool import MIN_ROWS
 from ...kernels.driver import CompiledSweep, Seq, scratch
 
@@ -43,27 +32,27 @@ def lstm_forward(P, S, C, TC, Y, WF, WB, bhh, sc, sh, RM, HM, M, reverse, has_rm
     H = G // 4
     t_prev = -1
     for i in range(T):
-        t, ip, io = positions(i, T, reverse)
+        t, ip, io = nk.positions(i, T, reverse)
         a = P[t]
-        mm_panels(recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
+        nk.mm_panels(nk.recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
         for n in range(r0, r1):
             an = a[n]
             for k in range(G):
-                an[k] = vtanh((an[k] + bhh[k]) * sc[k]) * sc[k] + sh[k]
+                an[k] = nk.vtanh((an[k] + bhh[k]) * sc[k]) * sc[k] + sh[k]
             cp = C[ip, n]
             cn = C[io, n]
             tcn = TC[t, n]
             hn = S[io, n]
             for j in range(H):
                 c = an[H + j] * cp[j] + an[j] * an[2 * H + j]
-                tc = vtanh(c)
+                tc = nk.vtanh(c)
                 cn[j] = c
                 tcn[j] = tc
                 hn[j] = an[3 * H + j] * tc
             if has_mask and not M[t, n]:
                 for j in range(H):
                     cn[j] = cp[j]
-        finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
+        nk.finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
         t_prev = t
 
 
@@ -75,16 +64,14 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, 
     H = G // 4
     one = dh.dtype.type(1.0)
     for i in range(hi - 1, lo - 1, -1):
-        t, ip, _ = positions(i, T, reverse)
-        has_dy = dlo <= i < dhi
-        dz = DZS if acc else dZ[t]
+        t, ip, _, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
         for n in range(r0, r1):
             if has_mask and not M[t, n]:
-                skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
+                nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
                 continue
             a = P[t, n]
             for j in range(H):
-                dy = output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
+                dy = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
                 ig = a[j]
                 fg = a[H + j]
                 gg = a[2 * H + j]
@@ -97,10 +84,10 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, 
                 dz[n, 2 * H + j] = dcc * ig * (one - gg * gg)
                 dz[n, 3 * H + j] = dhh * tc * (og * (one - og))
                 dc[n, j] = dcc * fg
-        mm_panels(dz[r0:r1], WF, WB, DH[r0:r1], 0.0)
-        state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
+        nk.mm_panels(dz[r0:r1], WF, WB, DH[r0:r1], 0.0)
+        nk.state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
         if acc:
-            add_rows(dZ[t], DZS, r0, r1)
+            nk.add_rows(dZ[t], DZS, r0, r1)
 
 
 class LSTMSweep(CompiledSweep):
@@ -121,7 +108,7 @@ class LSTMSweep(CompiledSweep):
         sh[2 * H:3 * H] = 0.0
         WF, WB = q.WR
         C, TC = q.extra["C"], q.extra["TC"]
-        parallel_rows(q.N, MIN_ROWS, lambda r0, r1: lstm_forward(
+        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: lstm_forward(
             q.P, q.S, C, TC, Y, WF, WB, q.bhh, sc, sh, q.RM, q.HM, q.M, q.reverse, q.has_rm,
             q.has_mask, q.zero_out, r0, r1))
 
@@ -130,7 +117,7 @@ class LSTMSweep(CompiledSweep):
         DZS, DH, carry = scratch(q, acc)
         WF, WB = W
         C, TC = q.extra["C"], q.extra["TC"]
-        parallel_rows(q.N, MIN_ROWS, lambda r0, r1: lstm_backward(
+        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: lstm_backward(
             q.P, C, TC, WF, WB, q.RM, q.M, dY, dZ, ds[0], ds[1], DZS, DH, carry, lo, hi, dlo,
             dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
 

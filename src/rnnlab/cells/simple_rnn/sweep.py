@@ -10,18 +10,7 @@ from typing import Any
 
 from numba import njit
 
-from ...kernels._numba_kernels import (
-    add_rows,
-    finish_masked,
-    mm_panels,
-    output_grad,
-    parallel_rows,
-    positions,
-    recurrent_operand,
-    skip_masked_row,
-    state_grad_rows,
-    vtanh,
-)
+from ...kernels import _numba_kernels as nk
 from ...kernels._pool import MIN_ROWS
 from ...kernels.driver import CompiledSweep, Seq, scratch
 
@@ -42,9 +31,9 @@ def simple_forward(P, S, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_mask, z
     zero = P.dtype.type(0.0)
     t_prev = -1
     for i in range(T):
-        t, ip, io = positions(i, T, reverse)
+        t, ip, io = nk.positions(i, T, reverse)
         a = P[t]
-        mm_panels(recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
+        nk.mm_panels(nk.recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
         for n in range(r0, r1):
             an = a[n]
             hn = S[io, n]
@@ -52,7 +41,7 @@ def simple_forward(P, S, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_mask, z
                 an[j] = an[j] + bhh[j]
             if act == 0:
                 for j in range(H):
-                    hn[j] = vtanh(an[j])
+                    hn[j] = nk.vtanh(an[j])
             elif act == 1:
                 for j in range(H):
                     v = an[j]
@@ -60,7 +49,7 @@ def simple_forward(P, S, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_mask, z
             else:
                 for j in range(H):
                     hn[j] = an[j]
-        finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
+        nk.finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
         t_prev = t
 
 
@@ -75,15 +64,13 @@ def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, 
     one = dh.dtype.type(1.0)
     zero = dh.dtype.type(0.0)
     for i in range(hi - 1, lo - 1, -1):
-        t, _, io = positions(i, T, reverse)
-        has_dy = dlo <= i < dhi
-        dz = DZS if acc else dZ[t]
+        t, _, io, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
         for n in range(r0, r1):
             if has_mask and not M[t, n]:
-                skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
+                nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
                 continue
             for j in range(H):
-                dy = output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
+                dy = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
                 x = dy + dh[n, j]
                 h = S[io, n, j]
                 if act == 0:
@@ -92,10 +79,10 @@ def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, 
                     dz[n, j] = x * (one if h > zero else zero)
                 else:
                     dz[n, j] = x * one
-        mm_panels(dz[r0:r1], WF, WB, DH[r0:r1], 0.0)
-        state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
+        nk.mm_panels(dz[r0:r1], WF, WB, DH[r0:r1], 0.0)
+        nk.state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
         if acc:
-            add_rows(dZ[t], DZS, r0, r1)
+            nk.add_rows(dZ[t], DZS, r0, r1)
 
 
 class SimpleRNNSweep(CompiledSweep):
@@ -107,7 +94,7 @@ class SimpleRNNSweep(CompiledSweep):
     def run_forward(self, q: Seq) -> None:
         Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
         WF, WB = q.WR
-        parallel_rows(q.N, MIN_ROWS, lambda r0, r1: simple_forward(
+        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: simple_forward(
             q.P, q.S, Y, WF, WB, q.bhh, q.RM, q.HM, q.M, q.reverse, q.has_rm, q.has_mask,
             q.zero_out, self.act, r0, r1))
 
@@ -115,6 +102,6 @@ class SimpleRNNSweep(CompiledSweep):
                      dlo: int, dhi: int, acc: bool) -> None:
         DZS, DH, carry = scratch(q, acc)
         WF, WB = W
-        parallel_rows(q.N, MIN_ROWS, lambda r0, r1: simple_backward(
+        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: simple_backward(
             q.S, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DH, carry, lo, hi, dlo, dhi, q.reverse,
             q.has_rm, q.has_mask, q.zero_out, acc, self.act, r0, r1))
