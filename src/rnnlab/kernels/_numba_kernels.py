@@ -379,3 +379,14 @@ def pack_forward(w_t, rows: int):
 def pack_backward(w, rows: int):
     """``W_hh (G, H)`` in the layout of the BPTT kernels."""
     return pack_panels(w, _block_rows(rows))
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def close_bptt_step(dz, WF, WB, DH, dh, RM, M, dZ, DZS, t, has_rm, has_mask, acc, r0, r1):
+    """The end of one BPTT step whose pre-activation gradient ``dz`` reaches the previous
+    state only through ``W_hh``: ``dh = (dz W_hh) ⊙ RM`` on the unmasked rows, and, in a
+    truncation window, ``dZ[t] += dz``."""
+    mm_panels(dz[r0:r1], WF, WB, DH[r0:r1], 0.0)
+    state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
+    if acc:
+        add_rows(dZ[t], DZS, r0, r1)

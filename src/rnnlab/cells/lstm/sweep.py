@@ -84,10 +84,7 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, 
                 dz[n, 2 * H + j] = dcc * ig * (one - gg * gg)
                 dz[n, 3 * H + j] = dhh * tc * (og * (one - og))
                 dc[n, j] = dcc * fg
-        nk.mm_panels(dz[r0:r1], WF, WB, DH[r0:r1], 0.0)
-        nk.state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
-        if acc:
-            nk.add_rows(dZ[t], DZS, r0, r1)
+        nk.close_bptt_step(dz, WF, WB, DH, dh, RM, M, dZ, DZS, t, has_rm, has_mask, acc, r0, r1)
 
 
 class LSTMSweep(CompiledSweep):

@@ -79,10 +79,7 @@ def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, 
                     dz[n, j] = x * (one if h > zero else zero)
                 else:
                     dz[n, j] = x * one
-        nk.mm_panels(dz[r0:r1], WF, WB, DH[r0:r1], 0.0)
-        nk.state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
-        if acc:
-            nk.add_rows(dZ[t], DZS, r0, r1)
+        nk.close_bptt_step(dz, WF, WB, DH, dh, RM, M, dZ, DZS, t, has_rm, has_mask, acc, r0, r1)
 
 
 class SimpleRNNSweep(CompiledSweep):
