@@ -1,22 +1,16 @@
-"""The numba engine: whole-sequence forward and backward sweeps, one compiled call each.
+"""What every compiled sweep shares: NumPy's BLAS bound for numba, the per-step product on the
+recurrent weight's column panels, a vectorising tanh, the mask and window bookkeeping of a step,
+and the row-block threads. The cells' own kernels live beside their reference step
+(``rnnlab.cells.<cell>.sweep``).
 
-Importing this module imports numba and binds NumPy's CBLAS (``_blas``); any failure makes the
-engine unavailable (``rnnlab.kernels.numba_status``). Kernels are compiled with ``cache=True``
-(once per machine, then loaded from ``__pycache__``) for float32 and float64 arrays, with
-``error_model="numpy"`` (IEEE division, so loops vectorise) and ``nogil=True`` (row blocks of a
-batch run concurrently, ``_pool``); each kernel works on the batch rows ``r0:r1``.
-
-Buffers (see ``rnnlab.kernels.driver``): ``P (T, N, G)`` projected inputs ``x W_ih^T + b_ih``,
-turned in place into pre-activations and then activated gates; ``S (T+1, N, H)`` hidden states
-and ``C (T+1, N, H)`` LSTM cells indexed so that step ``t`` reads index ``t`` and writes ``t+1``
-(``t+1`` and ``t`` when running backwards); ``TC (T, N, H)`` tanh of the cell; ``HN (T, N, H)``
-the GRU's ``h W_hn^T + b_hn``; ``Y (T, N, H)`` outputs (only with a sequence mask); ``M (T, N)``
-the mask; ``RM (N, H)`` the recurrent-dropout mask.
-
-Every expression follows the reference cells' order of operations (``rnnlab.cells``): sigmoid is
-``(tanh(z * 0.5) + 1) * 0.5`` as in ``rnnlab.activations``, ``b_hh`` is added after the
-recurrent product, ``c = f * c_prev + i * g`` and so on, so results agree with the reference to
-rounding (tests/test_fastpath.py: 1e-12 relative in float64).
+Importing this module imports numba and binds NumPy's CBLAS (``_blas``); any failure makes
+compiled sweeps unavailable (``rnnlab.kernels.numba_status``). Kernels are compiled with
+``cache=True`` (once per machine, then loaded from ``__pycache__``) for float32 and float64
+arrays, with ``error_model="numpy"`` (IEEE division, so loops vectorise) and ``nogil=True`` (row
+blocks of a batch run concurrently, ``_pool``); each kernel works on the batch rows ``r0:r1``.
+Buffers: see ``rnnlab.kernels.driver``. Cell kernels follow their reference step's order of
+operations, so results agree with it to rounding (tests/test_fastpath.py: 1e-12 relative in
+float64).
 """
 
 from __future__ import annotations
