@@ -33,4 +33,4 @@ def three_threads(monkeypatch: pytest.MonkeyPatch) -> None:
         from rnnlab.kernels import _numba_kernels
 
         monkeypatch.setattr(_numba_kernels, "threads", lambda: 3)
-        monkeypatch.setattr(_numba_kernels, "_set_threads", lambda n: None)
+        monkeypatch.setattr(_numba_kernels, "_set_local", lambda n: 0)

@@ -73,6 +73,24 @@ def test_run_sine_smoke(tmp_path, capsys):
         assert (out / name).exists(), name
     config = json.loads((out / "config.json").read_text())
     assert config["experiment"] == "sine" and config["smoke"] is True
+    from rnnlab import kernels
+
+    assert config["engine"] == kernels.run_engine()
+    assert config["engine"]["engine"] == ("compiled" if kernels.numba_status()[0] else "reference")
+    assert f"rnnlab: engine {config['engine']['engine']} (" in printed
+
+
+def test_run_says_why_it_falls_back(tmp_path, capsys, monkeypatch):
+    from rnnlab import kernels
+
+    monkeypatch.setattr(kernels, "_numba_state", {"ok": False, "detail": "ImportError: numba"})
+    out = tmp_path / "sine"
+    assert main(["run", "sine", "--smoke", "--quiet", "--out", str(out), "--epochs", "1"]) == 0
+    assert "rnnlab: engine reference (numba unavailable: ImportError: numba)" in (
+        capsys.readouterr().out)
+    config = json.loads((out / "config.json").read_text())
+    assert config["engine"] == {"engine": "reference",
+                                "why": "numba unavailable: ImportError: numba"}
 
 
 def test_run_option_overrides(tmp_path, capsys):

@@ -209,7 +209,11 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     _check_options(exp, overrides)
     resolve_config(exp.name, overrides, args.smoke)  # option errors before anything is written
     out = Path(args.out) if args.out else Path("runs") / exp.name
+    from .kernels import run_engine
+
+    engine = run_engine()
     print(f"rnnlab: running {exp.name} -> {out}")
+    print(f"rnnlab: engine {engine['engine']} ({engine['why']})")
     try:
         result = run_experiment(exp.name, overrides, out=out, data=args.data, smoke=args.smoke,
                                 resume=args.resume, verbose=0 if args.quiet else 1)

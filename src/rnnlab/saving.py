@@ -317,8 +317,8 @@ def load_model(filepath: Any, compile: bool = True) -> Any:
         if compile and meta.get("compile"):
             try:
                 model.compile(**_compile_from_spec(meta["compile"]))
-                model.optimizer.load_state_dict(
-                    _read_arrays(zf, "optimizer", meta.get("optimizer"), filepath))
+                model.optimizer.load_state_dict(model.structural_slot_keys(
+                    _read_arrays(zf, "optimizer", meta.get("optimizer"), filepath)))
             except ModelFileError:
                 raise
             except (KeyError, TypeError, ValueError) as exc:

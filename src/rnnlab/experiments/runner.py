@@ -56,8 +56,11 @@ def run_experiment(name: str, overrides: dict[str, Any] | None = None,
     if data_dir is not None and not data_dir.exists():
         raise FileNotFoundError(f"data folder {data_dir} does not exist")
     config_path = out_dir / "config.json"
+    from ..kernels import run_engine
+
     write_json_atomic(config_path, {"experiment": name, "smoke": smoke, **config,
-                                    "data": str(data_dir) if data_dir else None})
+                                    "data": str(data_dir) if data_dir else None,
+                                    "engine": run_engine()})
     ctx = RunContext(config=config, out=out_dir, data_dir=data_dir, resume=resume,
                      verbose=verbose, observers=list(observers or []))
     start = time.perf_counter()
