@@ -299,7 +299,6 @@ def test_parameter_gradient_norms_equal_torch() -> None:
     out = h[0] @ torch.tensor(dense.params["weight"].astype(np.float64)).T + torch.tensor(
         dense.params["bias"].astype(np.float64))
     mse(out, y).backward()
-    name = model.layers[0].name
-    for k, p in params.items():
-        assert flow.param_grad_norm[f"{name}/cell.{k}"] == pytest.approx(
+    for k, p in params.items():  # structural parameter paths: layers.<i>.<path>
+        assert flow.param_grad_norm[f"layers.0.cell.{k}"] == pytest.approx(
             float(p.grad.norm()), rel=1e-9)

@@ -5,7 +5,7 @@ recurrent layer.
     flow.state_grad_norm["lstm"]       # (T,) batch mean of ‖∂L/∂h_t‖₂
     flow.cell_grad_norm["lstm"]        # (T,) the same for the LSTM cell state c_t
     flow.jacobian_norm["lstm"]         # (T,) batch mean of ‖∂h_T/∂h_t‖_F
-    flow.param_grad_norm["lstm/cell.weight_hh"]
+    flow.param_grad_norm["layers.0.cell.weight_hh"]
     flow.plot()                        # a matplotlib figure, log scale
 
 What is computed (all in float64, whatever the model's dtype, on a copy of the model: the model,
