@@ -273,7 +273,7 @@ def test_weights_files_round_trip_and_mismatch(trained, tmp_path):
         assert not np.array_equal(a, c) or a.size == 0 or np.all(a == c)
     assert not all(np.array_equal(a, c) for a, c in zip(model.get_weights(), before))
     small = rnnlab.Sequential([layers.Dense(2, input_shape=(3,))])
-    with pytest.raises(ModelFileError, match="do not fit the model.*the file has"):
+    with pytest.raises(ModelFileError, match="do not fit the model.*the model has"):
         small.load_weights(path)
 
 

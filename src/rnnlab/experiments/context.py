@@ -123,7 +123,7 @@ class RunContext:
             for mine, theirs in zip(model.layers, restored.layers):
                 mine.rng_calls = theirs.rng_calls
                 mine._seed_value = theirs.seed_value()
-            saved = load_resume_state(ckpt) or {}
+            saved = load_resume_state(ckpt, restored) or {}
             initial_epoch = _saved_epochs(saved, history_csv)
             _cut_history(history_csv, initial_epoch)
             states = saved.get("callbacks")
