@@ -107,6 +107,7 @@ class RunContext:
         cut back to the checkpoint's epochs and the callbacks get their states back."""
         from ..callbacks import CSVLogger
         from ..saving import load_model, load_resume_state
+        from .nan_guard import StopOnNonFiniteLoss
 
         suffix = f"-{label}" if label else ""
         ckpt = self.out / f"checkpoint{suffix}.rnnlab"
@@ -128,7 +129,7 @@ class RunContext:
             _cut_history(history_csv, initial_epoch)
             states = saved.get("callbacks")
         callbacks += [CSVLogger(str(history_csv), append=initial_epoch > 0),
-                      RunCheckpoint(ckpt, callbacks[:], states)]
+                      RunCheckpoint(ckpt, callbacks[:], states), StopOnNonFiniteLoss(ckpt)]
         kwargs.setdefault("verbose", self.verbose)
         history = model.fit(x, y, callbacks=callbacks, initial_epoch=initial_epoch, **kwargs)
         return history

@@ -19,6 +19,7 @@ import numpy as np
 
 from .. import random as rnd
 from ..backend import as_float_array
+from ..validation import check_targets
 
 
 class Trainer:
@@ -201,6 +202,7 @@ class Trainer:
                        reset_metrics: bool = True, return_dict: bool = False) -> Any:
         self._require_compiled("training")
         xs, ys = self._prepare(x, y)
+        check_targets(ys, sample_weight, self.output_names)  # type: ignore[attr-defined]
         if reset_metrics:
             self._reset_metrics()
         self._train_batch(xs, ys, sample_weight)
@@ -210,6 +212,7 @@ class Trainer:
                       reset_metrics: bool = True, return_dict: bool = False) -> Any:
         self._require_compiled("evaluating")
         xs, ys = self._prepare(x, y)
+        check_targets(ys, sample_weight, self.output_names)  # type: ignore[attr-defined]
         if reset_metrics:
             self._reset_metrics()
         self._test_batch(xs, ys, sample_weight)
@@ -446,6 +449,7 @@ class _DataSource:
             if sw.shape[0] != _batch_len(xs):
                 raise ValueError(f"sample_weight has {sw.shape[0]} samples but x has "
                                  f"{_batch_len(xs)}")
+        check_targets(ys, sw, model.output_names, " in validation_data" if what == "x_val" else "")
         return cls(model, xs, ys, sw, batch_size, steps, shuffle)
 
     @classmethod
@@ -545,6 +549,7 @@ class _DataSource:
         ys = model._as_outputs(y) if y is not None else None
         if ys is not None:
             _check_lengths(xs, ys)
+        check_targets(ys, sw, model.output_names, " in a batch the data yielded")
         return xs, ys, sw
 
 
