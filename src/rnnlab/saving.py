@@ -77,9 +77,13 @@ def _write_atomic(path: Path, members: dict[str, bytes], overwrite: bool) -> Non
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:  # a full disk, a quota...
+            kept = "the previous file is unchanged" if path.exists() else "nothing was written"
+            raise OSError(exc.errno, f"cannot write the model file {path}: {exc.strerror} "
+                                     f"({kept})") from exc
         raise
     _fsync_dir(path.parent)
 
