@@ -111,3 +111,11 @@ def pytest_make_collect_report(collector: Any) -> Any:
     if reason is not None:
         report.outcome = "failed"
         report.longrepr = f"module skipped under CI, where it must run: {reason}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    """How many cases each fuzz test ran (tests/test_fuzz.py records them)."""
+    counts = terminalreporter.config.__dict__.get("fuzz_counts")
+    if counts:
+        shown = ", ".join(f"{name} {n}" for name, n in sorted(counts.items()))
+        terminalreporter.write_line(f"fuzz cases: {shown} (total {sum(counts.values())})")

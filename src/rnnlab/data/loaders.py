@@ -112,7 +112,7 @@ def _read_text_file(p: Path, encoding: str = "utf-8") -> str:
                 raw = f.read()
         else:
             raw = p.read_bytes()
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise DataFormatError(
             f"cannot read {p}: {exc} (expected a plain or gzip text file)"
         ) from exc
