@@ -584,7 +584,10 @@ def _read_idx_stream(p: Path, f: Any, expected_magic: int | None) -> np.ndarray:
             f"{dims} needs {expected} ({'truncated' if got < expected else 'trailing bytes'})"
         )
     raw, header = data, 0
-    arr = np.frombuffer(raw, dtype=dt, offset=header).reshape(dims)
+    try:
+        arr = np.frombuffer(raw, dtype=dt, offset=header).reshape(dims)
+    except ValueError as exc:  # an empty array whose other sizes no array can have
+        raise DataFormatError(f"{p}: IDX header sizes {dims} are not an array's ({exc})") from exc
     return arr.astype(dt.newbyteorder("="))
 
 
