@@ -34,7 +34,7 @@ from rnnlab.data.errors import DataFormatError
 from rnnlab.data.loaders import load_char_corpus, read_idx, read_text_label_csv
 from rnnlab.saving import ModelFileError, load_resume_state
 
-FUZZ = settings(max_examples=250, deadline=2000, derandomize=True, database=None,
+FUZZ = settings(max_examples=250, deadline=10_000, derandomize=True, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 RSS_GROWTH_KIB = 256 << 10
 
