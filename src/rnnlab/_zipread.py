@@ -75,7 +75,7 @@ def read_npy(zf: zipfile.ZipFile, member: str, check: ArrayCheck) -> np.ndarray:
             raise ZipMemberError(
                 f"member {member!r} declares {info.file_size} bytes in the archive, but its header "
                 f"declares {dtype} {shape}: {header_len + nbytes} bytes expected")
-        flat = np.empty(nbytes, dtype=np.uint8)
+        flat = bytearray(nbytes)
         view, filled = memoryview(flat), 0
         while filled < nbytes:
             part = fh.read(min(CHUNK, nbytes - filled))
@@ -86,7 +86,7 @@ def read_npy(zf: zipfile.ZipFile, member: str, check: ArrayCheck) -> np.ndarray:
             filled += len(part)
         if fh.read(1):  # also where the member's CRC is checked
             raise ZipMemberError(f"member {member!r} has data past its declared {dtype} {shape}")
-    return flat.view(dtype).reshape(shape, order="F" if fortran else "C")
+    return np.frombuffer(flat, dtype=dtype).reshape(shape, order="F" if fortran else "C")
 
 
 def _npy_header(fh: IO[bytes], member: str) -> tuple[tuple[int, ...], bool, np.dtype, int]:
