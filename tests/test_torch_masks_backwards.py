@@ -28,9 +28,9 @@ def module_and_layer(kind: str, **options: Any) -> tuple[Any, Any]:
     """A float64 PyTorch module and the rnnlab layer with its weights and ``options``."""
     torch.manual_seed(3)
     module = KINDS[kind]().double().eval()
-    source = from_torch(module).layers[0]
+    source: Any = from_torch(module).layers[0]
     config = {**source.get_config(), **options}
-    layer = type(source).from_config(config)
+    layer: Any = type(source).from_config(config)
     layer(np.zeros((1, T, D)))
     layer.set_weights(source.get_weights())
     return module, layer
