@@ -9,6 +9,7 @@ import pytest
 
 from rnnlab.cli import main
 from rnnlab.experiments import experiments, run_experiment
+from rnnlab.saving import load_model
 
 
 @pytest.fixture(scope="module")
@@ -134,8 +135,13 @@ def test_predict_on_a_npy_file(forecast_model, sine_model, tmp_path, capsys):
     assert np.load(dest).shape == (3,)
     waves = tmp_path / "waves.npy"
     np.save(waves, np.sin(np.arange(50.0))[None, :, None].repeat(2, axis=0))
+    capsys.readouterr()
     assert main(["predict", str(sine_model), "--input", str(waves)]) == 0
-    assert "[" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    expected = load_model(sine_model).predict(np.load(waves), verbose=0).reshape(-1)
+    shown = np.array([float(v) for v in printed.replace("[", " ").replace("]", " ").split()])
+    assert shown.size == expected.size and expected.size > 0
+    np.testing.assert_allclose(shown, expected, rtol=0, atol=1e-5)  # printed to 5 decimals
 
 
 def test_python_dash_m_rnnlab_list():

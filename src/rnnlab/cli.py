@@ -199,6 +199,7 @@ def cmd_list(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     from .experiments import get_experiment, resolve_config, run_experiment
+    from .experiments.nan_guard import NonFiniteLossError
 
     exp = get_experiment(args.experiment)
     overrides = _parse_options(extra)
@@ -221,6 +222,9 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         print(f"\nrnnlab: interrupted; the last finished epoch is saved in {out}. Continue with: "
               f"rnnlab run {exp.name} --out {out} --resume", file=sys.stderr)
         return 130
+    except NonFiniteLossError as exc:
+        print(f"\nrnnlab: {exc}", file=sys.stderr)
+        return 3
     for note in result.notes:
         print(note)
     print(f"rnnlab: {exp.name} finished in {result.seconds:.1f} s; results in {result.out}")

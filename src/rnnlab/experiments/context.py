@@ -110,6 +110,7 @@ class RunContext:
         cut back to the checkpoint's epochs and the callbacks get their states back."""
         from ..callbacks import CSVLogger
         from ..saving import load_model, load_resume_state
+        from .nan_guard import StopOnNonFiniteLoss
 
         suffix = f"-{label}" if label else ""
         ckpt = self.out / f"checkpoint{suffix}.rnnlab"
@@ -125,12 +126,13 @@ class RunContext:
             for mine, theirs in zip(model.layers, restored.layers):
                 mine.rng_calls = theirs.rng_calls
                 mine._seed_value = theirs.seed_value()
-            saved = load_resume_state(ckpt) or {}
+            saved = load_resume_state(ckpt, restored) or {}
             initial_epoch = _saved_epochs(saved, history_csv)
             _cut_history(history_csv, initial_epoch)
             states = saved.get("callbacks")
         callbacks += [CSVLogger(str(history_csv), append=initial_epoch > 0),
-                      RunCheckpoint(ckpt, callbacks[:], states), *self.observers]
+                      RunCheckpoint(ckpt, callbacks[:], states), StopOnNonFiniteLoss(ckpt),
+                      *self.observers]
         kwargs.setdefault("verbose", self.verbose)
         history = model.fit(x, y, callbacks=callbacks, initial_epoch=initial_epoch, **kwargs)
         return history
