@@ -115,11 +115,11 @@ def check_model(model: Any, x: np.ndarray, y: np.ndarray, eps: float = 1e-6) -> 
     """model.backward against central differences of the compiled loss, every parameter."""
     def loss() -> float:
         outs, masks, _ = model.forward([x], training=False)
-        return float(model.losses[0].value_and_grad(y, outs[0], mask=masks[0])[0])
+        return float(model.loss_objects[0].value_and_grad(y, outs[0], mask=masks[0])[0])
 
     model.zero_grad()
     outs, masks, cache = model.forward([x], training=False)
-    _, d_out = model.losses[0].value_and_grad(y, outs[0], mask=masks[0])
+    _, d_out = model.loss_objects[0].value_and_grad(y, outs[0], mask=masks[0])
     model.backward([d_out], cache)
     grads = dict(model.named_grads())
     errors = {name: relative_error(grads[name], numerical_gradient(loss, p, eps))
