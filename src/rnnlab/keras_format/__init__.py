@@ -52,7 +52,7 @@ def detect(filepath: Any) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError):
+    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, UnicodeDecodeError):
         return "unknown"
     if "rnnlab.json" in names:
         return "rnnlab"

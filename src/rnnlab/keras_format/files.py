@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..saving import ModelFileError, _write_atomic
+from ..saving import _READ_ERRORS, ModelFileError, _write_atomic
 from . import h5
 from .models import model_from_keras, model_to_keras
 from .optimizer import compile_from_keras, compile_to_keras, keras_variables, load_keras_variables
@@ -41,14 +41,14 @@ def _member(zf: zipfile.ZipFile, name: str, limit: int, path: Any) -> bytes:
     try:
         with zf.open(info) as fh:
             data = fh.read(limit + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
+    except _READ_ERRORS as exc:
         raise ModelFileError(f"{path}: member {name!r} is unreadable: {exc}") from exc
     if len(data) > limit:
         raise ModelFileError(f"{path}: member {name!r} is larger than {limit} bytes")
     return data
 
 
-def _json(data: bytes, what: str) -> Any:
+def _json(data: bytes | str, what: str) -> Any:
     try:
         return json.loads(data)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -58,7 +58,7 @@ def _json(data: bytes, what: str) -> Any:
 def load_keras_archive(path: Any, compile: bool = True) -> Any:
     try:
         zf = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError) as exc:
+    except _READ_ERRORS as exc:
         raise ModelFileError(f"{path} is not a readable .keras archive: {exc}") from exc
     with zf:
         spec = _json(_member(zf, "config.json", MAX_JSON_BYTES, path), f"{path}: config.json")
@@ -66,7 +66,7 @@ def load_keras_archive(path: Any, compile: bool = True) -> Any:
     if not isinstance(spec, dict):
         raise ModelFileError(f"{path}: config.json does not hold an object")
     model, pairs = model_from_keras(spec, str(path))
-    with h5.open_h5(weights, f"{path}: model.weights.h5") as root:
+    with h5.translated(str(path)), h5.open_h5(weights, f"{path}: model.weights.h5") as root:
         read_model(root, pairs, f"{path}: model.weights.h5")
         compile_cfg = spec.get("compile_config")
         if compile and isinstance(compile_cfg, dict) and compile_cfg.get("loss") is not None:
@@ -151,7 +151,7 @@ def _write_atomic_bytes(path: Path, data: bytes, overwrite: bool) -> None:
 def load_weights_h5(model: Any, path: Any) -> None:
     """Load a Keras ``.weights.h5`` file, or the weights of a legacy full-model HDF5 file."""
     model._require_built("load_weights")
-    with h5.open_h5(path, str(path)) as root:
+    with h5.translated(str(path)), h5.open_h5(path, str(path)) as root:
         if "model_weights" in root or "layer_names" in root.attrs:
             legacy_read_weights(root, model, str(path))
             return
@@ -217,19 +217,19 @@ def legacy_read_weights(root: Any, model: Any, what: str) -> None:
 
 def load_legacy_h5(path: Any, compile: bool = True) -> Any:
     what = str(path)
-    with h5.open_h5(path, what) as root:
+    with h5.translated(what), h5.open_h5(path, what) as root:
         text = h5.read_text_attr(root, "model_config", what)
         if text is None:
             raise ModelFileError(f"{what}: no model_config attribute: a weights-only HDF5 file "
                                  "(use model.load_weights)")
-        spec = _json(text.encode(), f"{what}: model_config")
+        spec = _json(text, f"{what}: model_config")
         if isinstance(spec, dict) and "module" not in spec:
             spec = dict(spec)
         model, _ = model_from_keras(_add_modules(spec), what)
         legacy_read_weights(root, model, what)
         training = h5.read_text_attr(root, "training_config", what)
         if compile and training:
-            cfg = _json(training.encode(), f"{what}: training_config")
+            cfg = _json(training, f"{what}: training_config")
             if isinstance(cfg, dict):
                 compile_from_keras(model, _add_modules(cfg), f"{what}: training_config")
                 if "optimizer_weights" in root:

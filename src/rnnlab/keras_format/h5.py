@@ -9,7 +9,9 @@ data) before reading its bytes, so memory is bounded by the model itself. Every 
 
 from __future__ import annotations
 
+import contextlib
 import io
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -126,3 +128,20 @@ def read_text_attr(obj: Any, name: str, what: str) -> str | None:
     if isinstance(value, str):
         return value
     raise ModelFileError(f"{what}: attribute {name!r} is not a string")
+
+
+# what h5py raises on a damaged file, besides our own checks
+H5_ERRORS = (OSError, RuntimeError, KeyError, ValueError, TypeError, IndexError,
+             UnicodeDecodeError, OverflowError)
+
+
+@contextlib.contextmanager
+def translated(what: str) -> Iterator[None]:
+    """Turn what libhdf5/h5py raises on a damaged file into a ``ModelFileError``."""
+    try:
+        yield
+    except ModelFileError:
+        raise
+    except H5_ERRORS as exc:
+        raise ModelFileError(f"{what} is damaged or not a Keras file: "
+                             f"{type(exc).__name__}: {exc}") from exc
