@@ -20,6 +20,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from ..saving import _READ_ERRORS
 from .config import UnsupportedByKeras
 from .h5 import SIGNATURE
 
@@ -52,7 +53,7 @@ def detect(filepath: Any) -> str:
     try:
         with zipfile.ZipFile(path) as zf:
             names = set(zf.namelist())
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, KeyError, UnicodeDecodeError):
+    except _READ_ERRORS:
         return "unknown"
     if "rnnlab.json" in names:
         return "rnnlab"
