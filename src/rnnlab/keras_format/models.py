@@ -231,6 +231,14 @@ def keras_only_problems(model: Any) -> list[str]:
     return problems
 
 
+def _module(key: str) -> str:
+    """The Keras module of an object held under option ``key``."""
+    for suffix in ("initializer", "regularizer", "constraint"):
+        if key.endswith(suffix):
+            return f"keras.{suffix}s"
+    return "keras.layers"
+
+
 def _layer_to_keras(spec: dict[str, Any]) -> dict[str, Any]:
     cfg = dict(spec["config"])
     for key in _DROP:
@@ -252,8 +260,7 @@ def _layer_to_keras(spec: dict[str, Any]) -> dict[str, Any]:
     for key in ("layer", "backward_layer"):
         if isinstance(cfg.get(key), dict) and "class_name" in cfg[key]:
             cfg[key] = _layer_to_keras(cfg[key])
-    out = {k: (to_keras_object(v, "keras.initializers") if k.endswith("_initializer") else
-               v if isinstance(v, dict) and "module" in v else to_keras_object(v, "keras.layers"))
+    out = {k: v if isinstance(v, dict) and "module" in v else to_keras_object(v, _module(k))
            for k, v in cfg.items()}
     return {"module": "keras.layers", "class_name": spec["class_name"], "config": out,
             "registered_name": None}
