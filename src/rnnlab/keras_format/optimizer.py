@@ -113,7 +113,9 @@ def load_keras_variables(model: Any, grp: Any, what: str) -> None:
     iteration = h5.read(grp, "0", (), what, kinds="iu")
     lr = h5.read(grp, "1", (), what) if head == 2 else None
     state: dict[str, Any] = {"iterations": np.array(int(iteration))}
-    if lr is not None:
+    if lr is not None and np.float32(lr) != np.float32(opt.learning_rate):
+        # Keras keeps the rate as float32; the compile config's value (full precision, the
+        # same rate in float32) is kept unless the rate was changed during training
         state["learning_rate"] = np.array(float(lr))
     if len(present) > head:
         k = head
