@@ -12,8 +12,10 @@ header (dtype, shape) is checked against the architecture before its data is rea
 hostile file cannot make a load allocate more than the model it describes (see ``_zipread``).
 Arrays hold plain numbers only (no pickles); the JSON names only registered rnnlab classes. The file
 is written to a temporary file in the same folder and renamed over the target, so a crash mid-save
-leaves the previous file intact. Any file name is accepted (``model.keras``, ``model.h5``,
-``model.hdf5`` as in Keras code): the content is always this format.
+leaves the previous file intact. This format has its own extension, ``.rnnlab``; the file name
+decides the format written, as in Keras: ``.keras``, ``.h5``/``.hdf5`` and ``.weights.h5``
+names write Keras 3's formats (``rnnlab.keras_format``). Reading goes by content, so rnnlab
+files saved under a Keras name still load.
 """
 
 from __future__ import annotations
@@ -134,7 +136,14 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True,
 
     ``resume``: extra state for continuing an interrupted run (epochs done, callback states),
     JSON values and NumPy arrays nested in dicts and lists; the arrays are stored as ``.npy``
-    members like the weights, read back by :func:`load_resume_state`."""
+    members like the weights, read back by :func:`load_resume_state`. A ``.keras``, ``.h5`` or
+    ``.hdf5`` name writes Keras's format instead (``rnnlab.keras_format``), except with
+    ``resume`` state, which only this format holds."""
+    from . import keras_format
+
+    if resume is None and keras_format.keras_kind(filepath) is not None:
+        keras_format.save_model(model, filepath, overwrite=overwrite)
+        return
     model._require_built("save")
     weights = model.state_dict()
     compile_config = _compile_config(model)
@@ -376,7 +385,12 @@ def _compile_from_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_model(filepath: Any, compile: bool = True) -> Any:
-    """Rebuild a model saved with ``model.save``: architecture, weights, optimizer state."""
+    """Rebuild a model saved with ``model.save``: architecture, weights, optimizer state; a
+    Keras 3 ``.keras`` archive or legacy HDF5 file is recognised by its content."""
+    from . import keras_format
+
+    if Path(filepath).exists() and keras_format.detect(filepath) in ("keras", "hdf5"):
+        return keras_format.load_model(filepath, compile=compile)
     meta, zf = _open(filepath, FORMAT)
     with zf:
         try:
@@ -421,6 +435,12 @@ def load_model(filepath: Any, compile: bool = True) -> Any:
 
 
 def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
+    """rnnlab's weights file; a ``.weights.h5``/``.h5`` name writes Keras's weights file."""
+    from . import keras_format
+
+    if keras_format.keras_kind(filepath) in ("weights.h5", "h5"):
+        keras_format.save_weights(model, filepath, overwrite=overwrite)
+        return
     weights = model.state_dict()
     meta = {"format": WEIGHTS_FORMAT, "version": VERSION, "weights": list(weights)}
     members = {"rnnlab.json": json.dumps(meta).encode()}
@@ -431,7 +451,13 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
 def load_weights(model: Any, filepath: Any) -> None:
     """Load weights saved with ``save_weights``. Layers are matched by name; when the names
     differ (the same architecture built again, so Keras's automatic names moved on) they are
-    matched by position, as Keras's ``load_weights`` does for HDF5 files."""
+    matched by position, as Keras's ``load_weights`` does for HDF5 files. A Keras HDF5 weights
+    file (or a legacy full-model file) is recognised by its content."""
+    from . import keras_format
+
+    if Path(filepath).exists() and keras_format.detect(filepath) == "hdf5":
+        keras_format.load_weights(model, filepath)
+        return
     meta, zf = _open(filepath, WEIGHTS_FORMAT)
     with zf:
         arrays = _read_arrays(zf, "weights", meta.get("weights"), filepath,
