@@ -24,6 +24,9 @@ class Experiment:
     target: str = ""                         # what it must reach (shown by `rnnlab list`)
     kind: str = "train"                      # "train" | "generate" | "forecast"
     choices: dict[str, tuple[Any, ...]] = field(default_factory=dict)
+    # named sets of settings chosen with the "preset" option ("default": the defaults alone);
+    # smoke settings and the user's options apply on top of a preset
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 _EXPERIMENTS: dict[str, Experiment] = {}
