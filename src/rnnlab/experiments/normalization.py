@@ -32,7 +32,7 @@ MODES = ("window", "global")
 def _scaler_from_dict(data: dict[str, Any]) -> Any:
     from ..data import MinMaxScaler, StandardScaler
 
-    classes = {"MinMaxScaler": MinMaxScaler, "StandardScaler": StandardScaler}
+    classes: dict[str, Any] = {"MinMaxScaler": MinMaxScaler, "StandardScaler": StandardScaler}
     name = data.get("class_name") if isinstance(data, dict) else None
     if name not in classes:
         raise ValueError(f"unknown scaler {name!r} in the model's metadata")

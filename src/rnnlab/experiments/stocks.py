@@ -55,7 +55,7 @@ def build_model(c: dict[str, Any], features: int = 1) -> Any:
     layers: list[Any] = []
     for k in range(c["layers"]):
         last = k == c["layers"] - 1
-        kwargs = {"input_shape": (c["lookback"], features)} if k == 0 else {}
+        kwargs: dict[str, Any] = {"input_shape": (c["lookback"], features)} if k == 0 else {}
         layers += [LSTM(c["units"], return_sequences=not last, **kwargs), Dropout(c["dropout"])]
     model = Sequential([*layers, Dense(1)])
     model.compile(optimizer=optimizers.Adam(learning_rate=c["lr"]), loss="mse")

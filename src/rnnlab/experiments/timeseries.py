@@ -103,7 +103,7 @@ def build_model(c: dict[str, Any], variant: str, features: int = 1) -> Any:
     # explicit layer names: optimizer state in checkpoints is keyed by them, so --resume must
     # rebuild the same names whichever model of this run is built first
     if variant == "gru":
-        layers = [GRU(c["units"], input_shape=shape, name="gru")]
+        layers: list[Any] = [GRU(c["units"], input_shape=shape, name="gru")]
     elif variant == "stacked":
         layers = [GRU(c["units"], dropout=c["dropout"], recurrent_dropout=c["recurrent_dropout"],
                       return_sequences=True, input_shape=shape, name="stacked_gru_1"),
