@@ -242,6 +242,7 @@ def _predict_forecast_array(model: Any, meta: dict[str, Any], arr: np.ndarray, p
     lookback = int(meta["lookback"])
     columns = model_columns(meta)
     f = len(columns)
+    given = arr.shape
     if f == 1 and arr.ndim in (1, 2) and not (arr.ndim == 2 and arr.shape[1] == 1
                                              and lookback != 1):
         arr = arr[..., None]     # (T,) series or (N, lookback) windows of the one column
@@ -253,7 +254,7 @@ def _predict_forecast_array(model: Any, meta: dict[str, Any], arr: np.ndarray, p
     elif arr.ndim == 3 and arr.shape[1:] == (lookback, f):
         windows = arr.astype(np.float64)
     else:
-        raise ValueError(f"{path} holds an array of shape {arr.shape}; this forecasting model "
+        raise ValueError(f"{path} holds an array of shape {given}; this forecasting model "
                          f"takes a series (T,{' ' + str(f) if f > 1 else ''}) with T >= "
                          f"{lookback}, or windows (N, {lookback}, {f}) of raw values of "
                          f"{', '.join(map(repr, columns))}")
