@@ -9,19 +9,29 @@ bidirectional GRU are the follow-ups. Settings here: RMSprop (lr 1e-3), MAE loss
 20 epochs, a chronological split (50% train, 25% validation, 25% test), standardisation fitted
 on the training part only.
 
-Data: ``--data FILE.csv --column NAME`` reads any numeric column of a CSV file. Without
-``--data`` the experiment generates a climate-like series (the Jena file is not available):
-4 years of hourly temperature with a yearly cycle, a daily cycle whose amplitude follows the
-season, multi-day weather systems (a damped oscillation of about 6 days plus slow spells) and
-sensor noise, and a pressure column that leads the weather. It writes it to ``climate.csv`` in
-the output folder and reads it back through the same CSV code path.
+Data: ``--data FILE.csv --column NAME`` forecasts any numeric column of a CSV file from every
+numeric column (``--columns a,b``: those; the target is always one of them); ``--missing
+ffill|drop`` handles empty values. Without ``--data`` the experiment generates a climate-like
+series (the Jena file is not available): 4 years of hourly temperature with a yearly cycle, a
+daily cycle whose amplitude follows the season, multi-day weather systems (a damped oscillation
+of about 6 days plus slow spells) and sensor noise, with pressure (leading the weather by 36
+hours), relative humidity and wind speed beside it, so that several weather variables predict the
+temperature as in Chollet's example. It writes it to ``climate.csv`` in the output folder and
+reads it back through the same CSV code path.
 
-The windows: ``lookback`` hourly values (120 = 5 days; Chollet used 10 days sampled hourly) and
+The windows: ``lookback`` hourly rows (120 = 5 days; Chollet used 10 days sampled hourly) and
 the value ``horizon`` = 24 steps after the last one; training windows start every ``stride``
-steps. Metrics are MAE in the column's units: ``baseline_val_mae`` (the last value),
-``gru_val_mae`` (also ``val_mae``) and ``<variant>_val_mae``, the same on the test part. The
-GRU is saved as ``model.rnnlab`` (``model-<variant>.rnnlab`` for the variant) for
-``rnnlab forecast MODEL --csv FILE --column NAME``.
+steps, validation and test windows every step (their first windows may start in the part
+before; every target lies in its part). ``--normalize window`` (default) takes each window
+relative to its last row and predicts the change; ``global`` standardises every value with the
+training part's statistics (see :mod:`rnnlab.experiments.normalization`). When ``lookback +
+horizon`` exceeds half the training rows, smaller ones are chosen from the length and a note says
+so. Next to the GRU (and the ``--variant``), Chollet's densely connected baseline is trained on
+the same windows. Metrics are MAE in the column's units: ``baseline_val_mae`` (the last value),
+``gru_val_mae`` (also ``val_mae``), ``<variant>_val_mae`` and ``dense_val_mae``, the same on the
+test part, and ``input_features``, ``lookback``, ``horizon``. The models are saved as
+``model.rnnlab`` (``model-<variant>.rnnlab``, ``model-dense.rnnlab``) with their columns,
+lookback and normalisation, for ``rnnlab forecast MODEL --csv FILE``.
 """
 
 from __future__ import annotations
