@@ -35,6 +35,8 @@ def resolve_config(name: str, overrides: dict[str, Any], smoke: bool = False) ->
             raise ValueError(f"--preset must be one of {['default', *sorted(exp.presets)]} for "
                              f"{name!r}, got {preset!r}")
         config.update(exp.presets[preset])
+    if exp.presets:
+        config.setdefault("preset", "default")  # recorded in config.json
     if smoke:
         config.update(exp.smoke)
     unknown = sorted(set(overrides) - set(config))
