@@ -69,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
     fc = sub.add_parser("forecast", help="apply a trained forecasting model to a CSV file")
     fc.add_argument("model")
     fc.add_argument("--csv", required=True)
-    fc.add_argument("--column", default=None)
+    fc.add_argument("--column", default=None, help="the column a one-column model reads "
+                    "(default: the columns the model was trained on)")
     fc.add_argument("--out", default=None, help="write predictions to this CSV")
     pr = sub.add_parser("predict", help="apply a trained model to inputs in a .npy file")
     pr.add_argument("model")

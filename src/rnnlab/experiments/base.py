@@ -26,6 +26,9 @@ class Experiment:
     choices: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     metric: str = ""                         # the metrics.json key a sweep summarises, if any
     mode: str = "min"                        # whether that metric is better "min" or "max"
+    # named sets of settings chosen with the "preset" option ("default": the defaults alone);
+    # smoke settings and the user's options apply on top of a preset
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 _EXPERIMENTS: dict[str, Experiment] = {}

@@ -23,9 +23,20 @@ class Result:
 
 
 def resolve_config(name: str, overrides: dict[str, Any], smoke: bool = False) -> dict[str, Any]:
-    """Full settings (or the smoke settings) with the given overrides; unknown keys are errors."""
+    """Full settings (or the smoke settings) with the given overrides; unknown keys are errors.
+
+    ``overrides["preset"]`` names one of ``exp.presets``: its settings replace the defaults,
+    and the smoke settings and the other overrides apply on top."""
     exp = get_experiment(name)
     config = dict(exp.defaults)
+    preset = overrides.get("preset", "default")
+    if preset != "default":
+        if preset not in exp.presets:
+            raise ValueError(f"--preset must be one of {['default', *sorted(exp.presets)]} for "
+                             f"{name!r}, got {preset!r}")
+        config.update(exp.presets[preset])
+    if exp.presets:
+        config.setdefault("preset", "default")  # recorded in config.json
     if smoke:
         config.update(exp.smoke)
     unknown = sorted(set(overrides) - set(config))
