@@ -22,10 +22,20 @@ class Result:
     seconds: float
 
 
-def resolve_config(name: str, overrides: dict[str, Any], smoke: bool = False) -> dict[str, Any]:
-    """Full settings (or the smoke settings) with the given overrides; unknown keys are errors."""
+def resolve_config(name: str, overrides: dict[str, Any], smoke: bool = False,
+                   preset: str | None = None) -> dict[str, Any]:
+    """Full settings, the ``preset``'s laid over them, then the smoke settings, then the given
+    overrides; unknown keys and presets are errors."""
     exp = get_experiment(name)
     config = dict(exp.defaults)
+    if preset is not None:
+        if preset not in exp.presets:
+            raise KeyError(f"experiment {name!r} has no preset {preset!r}; its presets are "
+                           f"{sorted(exp.presets) or 'none'}")
+        stray = sorted(set(exp.presets[preset]) - set(config))
+        if stray:
+            raise KeyError(f"preset {preset!r} of {name!r} sets unknown option(s) {stray}")
+        config.update(exp.presets[preset])
     if smoke:
         config.update(exp.smoke)
     unknown = sorted(set(overrides) - set(config))
@@ -44,17 +54,18 @@ def resolve_config(name: str, overrides: dict[str, Any], smoke: bool = False) ->
 
 def run_experiment(name: str, overrides: dict[str, Any] | None = None,
                    out: str | Path | None = None, data: str | Path | None = None,
-                   smoke: bool = False, resume: bool = False, verbose: int = 1) -> Result:
+                   smoke: bool = False, resume: bool = False, verbose: int = 1,
+                   preset: str | None = None) -> Result:
     exp = get_experiment(name)
-    config = resolve_config(name, overrides or {}, smoke)
+    config = resolve_config(name, overrides or {}, smoke, preset)
     out_dir = Path(out) if out is not None else Path("runs") / name
     out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = Path(data) if data is not None else None
     if data_dir is not None and not data_dir.exists():
         raise FileNotFoundError(f"data folder {data_dir} does not exist")
     config_path = out_dir / "config.json"
-    write_json_atomic(config_path, {"experiment": name, "smoke": smoke, **config,
-                                    "data": str(data_dir) if data_dir else None})
+    write_json_atomic(config_path, {"experiment": name, "smoke": smoke, "preset": preset,
+                                    **config, "data": str(data_dir) if data_dir else None})
     ctx = RunContext(config=config, out=out_dir, data_dir=data_dir, resume=resume,
                      verbose=verbose)
     start = time.perf_counter()
