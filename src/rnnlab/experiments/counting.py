@@ -8,7 +8,7 @@ gradient descent needs a tiny learning rate (1e-5) to stay stable. Both runs sta
 point and train on the full batch (20 sequences of length 10).
 
 ``--preset seed`` is the recipe of the source as published (seed 002, a Theano port of Peter's
-note): the 20 sequences of its ``np.random.seed(1)`` draw (``data="seed"``), the start it
+note): the 20 sequences of its ``np.random.seed(1)`` draw (``draw="seed"``), the start it
 prints, ``w = (0.0900, 0.0113)`` (its next two ``uniform(-0.1, 0.1)`` draws), the sum of squared
 errors as the loss (``loss="sse"``, not the mean), and 2,001 full-batch updates each of
 gradient descent (lr 1e-5) and RMSProp (lr 1e-3). The source prints, for gradient descent, a
@@ -47,7 +47,7 @@ def run(ctx: RunContext) -> dict[str, float]:
     from . import plots
 
     c = ctx.config
-    if c["data"] == "seed":  # the source's draw: np.random.seed(1), one row of rand() at a time
+    if c["draw"] == "seed":  # the source's draw: np.random.seed(1), one row of rand() at a time
         x = np.around(np.random.RandomState(1).rand(c["sequences"], c["length"]))
         y = x.sum(axis=1)
     else:
@@ -86,12 +86,12 @@ register_experiment(Experiment(
     summary="Elman net with two weights learns to count ones (gradient descent vs RMSProp)",
     defaults={"sequences": 20, "length": 10, "w_x0": 1.2, "w_rec0": 1.2, "gd_lr": 1e-5,
               "rmsprop_lr": 1e-3, "gd_iterations": 120000, "rmsprop_iterations": 5000,
-              "data": "random", "loss": "mse", "seed": 0},
+              "draw": "random", "loss": "mse", "seed": 0},
     smoke={"gd_iterations": 30, "rmsprop_iterations": 30},
     run=run,
     target="both optimizers end with w_x and w_rec within 0.05 of 1.0",
-    choices={"data": ("random", "seed"), "loss": ("mse", "sse")},
-    presets={"seed": {"data": "seed", "loss": "sse", "w_x0": 0.09003522, "w_rec0": 0.01133064,
+    choices={"draw": ("random", "seed"), "loss": ("mse", "sse")},
+    presets={"seed": {"draw": "seed", "loss": "sse", "w_x0": 0.09003522, "w_rec0": 0.01133064,
                       "gd_lr": 1e-5, "rmsprop_lr": 1e-3, "gd_iterations": 2001,
                       "rmsprop_iterations": 2001}},
 ))
