@@ -141,6 +141,8 @@ def build_model(c: dict[str, Any], vocab_size: int) -> Any:
     from .. import initializers, layers, losses, optimizers
     from ..models import Sequential
 
+    c = {"init": "uniform", "stateful": True, "output_dropout": 0.0, "optimizer": "sgd", **c}
+
     def u() -> Any:
         if c["init"] == "keras":  # Keras's defaults per weight kind, as each layer chooses
             return None
@@ -211,7 +213,8 @@ def run(ctx: RunContext) -> dict[str, float]:
     model = build_model(c, vocab_size)
     model.metadata = {"kind": "wordlm", "experiment": "ptb", "vocab": list(data.vocab.itos),
                       "num_steps": c["num_steps"], "batch_size": c["batch_size"]}
-    state_cb = stateful_callbacks(model, train.tokens, lr_scale=c["num_steps"])
+    state_cb = stateful_callbacks(model, train.tokens,
+                                  lr_scale=c["num_steps"] if c["optimizer"] == "sgd" else 0)
     steps = c["num_steps"]
 
     def schedule(epoch: int) -> float:
