@@ -5,6 +5,8 @@ from . import (
     backend,
     callbacks,
     cells,
+    constraints,
+    datasets,
     gradcheck,
     initializers,
     layers,
@@ -12,6 +14,8 @@ from . import (
     metrics,
     models,
     optimizers,
+    preprocessing,
+    regularizers,
     utils,
 )
 from .models import Input, Model, Sequential, load_model
@@ -21,6 +25,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Input", "Model", "Sequential", "__version__", "activations", "backend", "callbacks",
-    "cells", "gradcheck", "initializers", "layers", "load_model", "losses", "metrics", "models",
-    "optimizers", "set_random_seed", "utils",
+    "cells", "constraints", "datasets", "gradcheck", "initializers", "layers", "load_model",
+    "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers",
+    "set_random_seed", "utils",
 ]

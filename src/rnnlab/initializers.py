@@ -32,7 +32,39 @@ def _fans(shape: tuple[int, ...]) -> tuple[float, float]:
 
 
 class Initializer:
-    """Base class: subclasses implement ``__call__(shape, rng, dtype)``; config is their args."""
+    """Base class: subclasses implement ``__call__(shape, rng, dtype)``; config is their args.
+
+    Every initializer also takes Keras's ``seed=``: a seeded initializer ignores the layer's
+    generator and draws from its own seed, the same values at every call (as Keras 3's)."""
+
+    seed: int | None = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        init, call = cls.__dict__.get("__init__"), cls.__dict__.get("__call__")
+        if init is not None and not getattr(init, "_takes_seed", False):
+            def seeded_init(self: Initializer, *args: Any, seed: int | None = None,
+                            **kw: Any) -> None:
+                init(self, *args, **kw)
+                if seed is not None:
+                    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+                        raise ValueError(f"seed must be an integer or None, got {seed!r}")
+                    self.seed = int(seed)
+
+            seeded_init._takes_seed = True  # type: ignore[attr-defined]
+            cls.__init__ = seeded_init  # type: ignore[method-assign]
+        if call is not None and not getattr(call, "_takes_seed", False):
+            def seeded_call(self: Initializer, shape: Any, rng: Any, dtype: Any) -> np.ndarray:
+                if self.seed is not None:
+                    rng = np.random.default_rng(self.seed)
+                return call(self, shape, rng, dtype)
+
+            seeded_call._takes_seed = True  # type: ignore[attr-defined]
+            cls.__call__ = seeded_call  # type: ignore[method-assign]
+
+    def __init__(self, seed: int | None = None) -> None:
+        if seed is not None:
+            self.seed = int(seed)
 
     def __call__(self, shape: tuple[int, ...], rng: np.random.Generator, dtype: str) -> np.ndarray:
         raise NotImplementedError
@@ -142,7 +174,7 @@ def _scaling(name: str, scale: float, mode: str, distribution: str) -> type[Vari
         VarianceScaling.__init__(self, scale, mode, distribution)
 
     def get_config(self: VarianceScaling) -> dict[str, Any]:
-        return {}
+        return {} if self.seed is None else {"seed": self.seed}
 
     cls = type(name, (VarianceScaling,), {"__init__": __init__, "get_config": get_config})
     return register(cls)
@@ -214,10 +246,32 @@ def names() -> list[str]:
     return sorted(_ALIASES)
 
 
+class FunctionInitializer(Initializer):
+    """A plain callable ``f(shape, dtype=None)`` used as an initializer (Keras accepts these);
+    its result must have ``shape``. It cannot be saved in a model file's config."""
+
+    def __init__(self, fn: Any) -> None:
+        self.fn = fn
+
+    def __call__(self, shape, rng, dtype):
+        value = np.asarray(self.fn(tuple(shape), dtype=dtype), dtype=dtype)
+        if value.shape != tuple(shape):
+            raise ValueError(f"the initializer {self.fn!r} returned shape {value.shape}, "
+                             f"expected {tuple(shape)}")
+        return value
+
+    def get_config(self) -> dict[str, Any]:
+        raise TypeError(f"the initializer {self.fn!r} is a plain function and cannot be saved; "
+                        "use a named initializer or an rnnlab.initializers object")
+
+
 def get(identifier: str | Initializer | dict[str, Any]) -> Initializer:
-    """Resolve a name, an Initializer, or a serialised {"class_name", "config"} dict."""
+    """Resolve a name, an Initializer, a serialised {"class_name", "config"} dict, or a plain
+    callable ``f(shape, dtype=None)``."""
     if isinstance(identifier, Initializer):
         return identifier
+    if callable(identifier) and not isinstance(identifier, type):
+        return FunctionInitializer(identifier)
     if isinstance(identifier, dict):
         cls = registered(identifier["class_name"])
         return cls.from_config(identifier.get("config", {}))  # type: ignore[attr-defined]

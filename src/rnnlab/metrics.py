@@ -181,6 +181,43 @@ def sparse_categorical_accuracy(y_true: Any, y_pred: Any) -> Array:
     return (yt == np.argmax(yp, axis=-1)).astype(np.float64)
 
 
+def _in_top_k(labels: Array, scores: Array, k: int) -> Array:
+    """Whether each label's score is among the ``k`` largest of its row (ties count, as
+    Keras's ``ops.in_top_k``): ``scores[label] >= k-th largest score``."""
+    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
+        raise ValueError(f"k must be a positive integer, got {k!r}")
+    c = scores.shape[-1]
+    if labels.size and (labels.min() < 0 or labels.max() >= c):
+        raise ValueError(f"top-k accuracy: labels must be in [0, {c}), got values in "
+                         f"[{labels.min()}, {labels.max()}]")
+    kth = np.sort(scores, axis=-1)[:, max(c - k, 0)]
+    return np.take_along_axis(scores, labels[:, None], axis=-1)[:, 0] >= kth
+
+
+def sparse_top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> Array:
+    """Whether the integer label is among the ``k`` highest predictions, per position
+    (``keras.metrics.sparse_top_k_categorical_accuracy``)."""
+    yt = _numeric(y_true, "y_true")
+    yp = _numeric(y_pred, "y_pred")
+    if yp.ndim < 2:
+        raise ValueError(f"sparse_top_k_categorical_accuracy: y_pred must have a class axis, "
+                         f"got shape {yp.shape}")
+    hits = _in_top_k(np.rint(yt).astype(np.int64).reshape(-1), yp.reshape(-1, yp.shape[-1]), k)
+    return hits.astype(np.float64).reshape(yt.shape if yt.ndim > 1 else (-1,))
+
+
+def top_k_categorical_accuracy(y_true: Any, y_pred: Any, k: int = 5) -> Array:
+    """Whether the one-hot target's class is among the ``k`` highest predictions
+    (``keras.metrics.top_k_categorical_accuracy``)."""
+    yt = _numeric(y_true, "y_true")
+    yp = _numeric(y_pred, "y_pred")
+    if yt.shape != yp.shape or yp.ndim < 2:
+        raise ValueError(f"top_k_categorical_accuracy: y_true has shape {yt.shape} but y_pred "
+                         f"has shape {yp.shape}; expected one-hot y_true of the same shape")
+    labels = np.argmax(yt, axis=-1)
+    hits = _in_top_k(labels.reshape(-1), yp.reshape(-1, yp.shape[-1]), k)
+    return hits.astype(np.float64).reshape(labels.shape)
+
 # ---------------------------------------------------------------------------------------------
 # base classes
 # ---------------------------------------------------------------------------------------------
@@ -354,6 +391,38 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         )
 
 
+@register
+class SparseTopKCategoricalAccuracy(MeanMetricWrapper):
+    """``keras.metrics.SparseTopKCategoricalAccuracy(k=5)``."""
+
+    default_name = "sparse_top_k_categorical_accuracy"
+    direction = "up"
+
+    def __init__(self, k: int = 5, name: str | None = None) -> None:
+        self.k = int(k)
+        super().__init__(sparse_top_k_categorical_accuracy,
+                         name=name if name is not None else self.default_name, k=self.k)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "k": self.k}
+
+
+@register
+class TopKCategoricalAccuracy(MeanMetricWrapper):
+    """``keras.metrics.TopKCategoricalAccuracy(k=5)``."""
+
+    default_name = "top_k_categorical_accuracy"
+    direction = "up"
+
+    def __init__(self, k: int = 5, name: str | None = None) -> None:
+        self.k = int(k)
+        super().__init__(top_k_categorical_accuracy,
+                         name=name if name is not None else self.default_name, k=self.k)
+
+    def get_config(self) -> dict[str, Any]:
+        return {"name": self.name, "k": self.k}
+
+
 # NOTE: the two classes below share their names with the losses of the same name, so they are
 # deliberately NOT put in the global registry (which is keyed by class name); ``get`` resolves
 # {"class_name": "MeanSquaredError", ...} dicts to these metric classes by itself.
@@ -517,6 +586,8 @@ _CLASSES: dict[str, type[Metric]] = {
         BinaryAccuracy,
         CategoricalAccuracy,
         SparseCategoricalAccuracy,
+        SparseTopKCategoricalAccuracy,
+        TopKCategoricalAccuracy,
         MeanAbsoluteError,
         MeanSquaredError,
         RootMeanSquaredError,
@@ -529,6 +600,8 @@ _ALIASES: dict[str, type[Metric]] = {
     "binary_accuracy": BinaryAccuracy,
     "categorical_accuracy": CategoricalAccuracy,
     "sparse_categorical_accuracy": SparseCategoricalAccuracy,
+    "sparse_top_k_categorical_accuracy": SparseTopKCategoricalAccuracy,
+    "top_k_categorical_accuracy": TopKCategoricalAccuracy,
     "mean_absolute_error": MeanAbsoluteError,
     "mae": MeanAbsoluteError,
     "mean_squared_error": MeanSquaredError,

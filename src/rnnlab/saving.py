@@ -281,7 +281,8 @@ def _compile_from_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
     return {"optimizer": deserialize(spec["optimizer"]), "loss": deserialize(spec["loss"]),
             "metrics": metric(spec.get("metrics")),
-            "loss_weights": deserialize(spec.get("loss_weights"))}
+            "loss_weights": deserialize(spec.get("loss_weights")),
+            "weighted_metrics": metric(spec.get("weighted_metrics"))}
 
 
 def load_model(filepath: Any, compile: bool = True) -> Any:

@@ -19,6 +19,7 @@ class Node:
     n_states: int = 0
     outputs: list[KerasTensor] = field(default_factory=list)
     multi_output: bool = False
+    call_kwargs: dict[str, Any] = field(default_factory=dict)  # the layer's call_arguments
 
 
 @dataclass(eq=False)

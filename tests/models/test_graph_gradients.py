@@ -23,7 +23,7 @@ def _model_loss(model, xs, ys, training):
     """The compiled loss of ``model`` on one batch: (value, gradients of every output, cache)."""
     outs, masks, cache = model.forward(xs, training=training)
     total, grads = 0.0, []
-    for loss, weight, y, out, mask in zip(model.losses, model.loss_weights, ys, outs, masks):
+    for loss, weight, y, out, mask in zip(model.loss_objects, model.loss_weights, ys, outs, masks):
         value, grad = loss.value_and_grad(y, out, mask=mask)
         total += weight * float(value)
         grads.append(weight * grad)

@@ -144,11 +144,11 @@ def test_functional_encoder_decoder_snippet(tmp_path):
     text = "\n".join(lines)
     # Keras's counts: 3,200 + 3,840 + 33,024 + 33,024 + 650
     assert "Total params: 73,738" in text
-    # Keras's layer order: deepest first
+    # Keras 3's layer order: deepest first, the InputLayers included
     assert [type(layer).__name__ for layer in model.layers] == [
-        "Embedding", "Embedding", "LSTM", "LSTM", "Dense"]
-    assert [layer.name for layer in model.layers][2:4] == ["encoder", "decoder"]
-    assert model.layers[0].input_dim == encoder_vocab
+        "InputLayer", "InputLayer", "Embedding", "Embedding", "LSTM", "LSTM", "Dense"]
+    assert [layer.name for layer in model.layers][4:6] == ["encoder", "decoder"]
+    assert model.layers[2].input_dim == encoder_vocab
 
     rng = np.random.default_rng(0)
     x_enc = rng.integers(0, encoder_vocab, (48, 7))

@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import backend
+from .. import backend, regularization
 from .. import random as rnd
 from ..module import Module
 from ..symbolic import KerasTensor, Node, is_symbolic
@@ -50,15 +50,24 @@ def unique_name(base: str) -> str:
 
 class Layer(Module):
     supports_masking = False
+    # keyword arguments of ``__call__`` that go on to ``forward`` (and are kept in the graph
+    # node of a symbolic call), e.g. Attention's ``use_causal_mask``
+    call_arguments: tuple[str, ...] = ()
+    weight_roles: tuple[str, ...] = ()       # Keras names of get_weights(), for regularizers
+    keras_only_args: tuple[str, ...] = ()   # Keras arguments accepted and kept in the config
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__()
-        unknown = sorted(set(kwargs) - set(_BASE_KEYS))
+        allowed = (*_BASE_KEYS, *regularization.accepted_args(type(self)),
+                   *type(self).keras_only_args)
+        unknown = sorted(set(kwargs) - set(allowed))
         if unknown:
             raise TypeError(
                 f"{type(self).__name__} got unexpected keyword argument(s) {unknown}; "
-                f"the common layer arguments are {list(_BASE_KEYS)}"
+                f"the accepted layer arguments are {list(allowed)}"
             )
+        regularization.setup(self, kwargs)
+        self._inbound_nodes: list[Node] = []
         self.name = kwargs.get("name") or unique_name(_snake(type(self).__name__))
         self.dtype = backend.standardize_dtype(kwargs.get("dtype"))
         self.trainable = bool(kwargs.get("trainable", True))
@@ -134,20 +143,22 @@ class Layer(Module):
     # -- calling -----------------------------------------------------------------------------------
     def __call__(self, inputs: Any, training: bool = False, mask: Any = None, **kwargs: Any) -> Any:
         initial_state = kwargs.pop("initial_state", None)
+        extra = {k: kwargs.pop(k) for k in list(kwargs) if k in self.call_arguments}
         if kwargs:
             raise TypeError(f"{self.name}: unexpected call argument(s) {sorted(kwargs)}")
         if is_symbolic(inputs) or is_symbolic(initial_state):
-            return self._symbolic_call(inputs, initial_state)
+            return self._symbolic_call(inputs, initial_state, extra)
         inputs = self.validate_inputs(inputs)
         self.maybe_build(_shape_of(inputs))
         if initial_state is not None:
             outputs, _ = self.forward(inputs, training=training, mask=mask,
                                       initial_state=initial_state)  # type: ignore[call-arg]
         else:
-            outputs, _ = self.forward(inputs, training=training, mask=mask)
+            outputs, _ = self.forward(inputs, training=training, mask=mask, **extra)
         return outputs
 
-    def _symbolic_call(self, inputs: Any, initial_state: Any) -> Any:
+    def _symbolic_call(self, inputs: Any, initial_state: Any,
+                       extra: dict[str, Any] | None = None) -> Any:
         if initial_state is not None:
             states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [
                 initial_state]
@@ -164,8 +175,9 @@ class Layer(Module):
             if not isinstance(t, KerasTensor):
                 raise TypeError(f"{self.name}: mix of symbolic and concrete inputs: {t!r}")
         self.maybe_build(in_shape)
-        out_shape = self.compute_output_shape(in_shape)
-        node = Node(self, flat, structure, n_states)
+        out_shape = self.compute_output_shape(in_shape, **extra) if extra else (
+            self.compute_output_shape(in_shape))
+        node = Node(self, flat, structure, n_states, call_kwargs=dict(extra or {}))
         in_mask = flat[0].has_mask if structure != "list" else any(t.has_mask for t in flat)
         multi = isinstance(out_shape, list)
         shapes = out_shape if multi else [out_shape]
@@ -176,9 +188,60 @@ class Layer(Module):
             for i, s in enumerate(shapes)
         ]
         node.multi_output = multi
+        self._inbound_nodes.append(node)
         return node.outputs if multi else node.outputs[0]
 
+    # -- symbolic input/output (Keras's ``layer.input``/``layer.output``) ------------------------
+    def _first_node(self, what: str) -> Node:
+        nodes = self.__dict__.get("_inbound_nodes") or []
+        if not nodes:
+            raise AttributeError(f"Layer {self.name!r} has never been called on a symbolic "
+                                 f"input, so it has no defined {what}")
+        return nodes[0]
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input of the layer's first call (a list for several inputs)."""
+        node = self._first_node("input")
+        if node.structure == "single":
+            return node.inputs[0]
+        return list(node.inputs)
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output of the layer's first call (a list for several outputs)."""
+        node = self._first_node("output")
+        return list(node.outputs) if node.multi_output else node.outputs[0]
+
+    def reset_state(self) -> None:
+        """Keras 3's name: zero the kept states of a stateful layer (``reset_states()``)."""
+        reset = getattr(self, "reset_states", None)
+        if reset is not None:
+            reset()
+
     # -- weights -----------------------------------------------------------------------------------
+    @property
+    def weights(self) -> list[np.ndarray]:
+        """Keras's ``layer.weights``: the weights as arrays in Keras's layout and order (copies,
+        as ``get_weights()``: assign with ``set_weights``)."""
+        return self.get_weights()
+
+    @property
+    def trainable_weights(self) -> list[np.ndarray]:
+        """The weights the optimizer updates (none when ``trainable`` is False)."""
+        return self.weights[:self._n_trainable()] if self.trainable else []
+
+    @property
+    def non_trainable_weights(self) -> list[np.ndarray]:
+        """Buffers such as BatchNormalization's moving statistics, and every weight of a layer
+        that is not trainable."""
+        return self.weights[self._n_trainable():] if self.trainable else self.weights
+
+    def _n_trainable(self) -> int:
+        """How many leading ``get_weights()`` arrays are parameters (the rest are buffers)."""
+        n_buffers = sum(1 for _ in self.named_buffers())
+        return len(self.get_weights()) - n_buffers
+
     def get_weights(self) -> list[np.ndarray]:
         """Weights in Keras's order and layout (copies)."""
         return [v.copy() for _, v in self.named_params()] + [

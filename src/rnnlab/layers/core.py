@@ -81,6 +81,7 @@ class Dense(Layer):
     """
 
     supports_masking = True
+    weight_roles = ("kernel", "bias")
 
     def __init__(self, units: int, activation: str | None = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",

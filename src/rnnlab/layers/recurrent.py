@@ -36,6 +36,8 @@ from .sweep import sweep_forward, sweep_gradients
 @register
 class RNN(Layer):
     supports_masking = True
+    weight_roles = ("kernel", "recurrent_kernel", "bias")  # of the first cell (regularization)
+    keras_only_args = ("implementation", "use_cudnn")      # kept in the config, no effect here
 
     def __init__(
         self,

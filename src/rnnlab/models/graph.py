@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import regularization
 from ..symbolic import KerasTensor, Node
 
 
@@ -34,15 +35,22 @@ def topological_nodes(outputs: list[KerasTensor]) -> list[Node]:
     return order
 
 
-def keras_layer_order(nodes: list[Node], outputs: list[KerasTensor]) -> list[Any]:
+def keras_layer_order(nodes: list[Node], outputs: list[KerasTensor],
+                      input_layers: dict[int, Any] | None = None) -> list[Any]:
     """The graph's layers in Keras's order: deepest first (depth = longest path to an output;
     a shared layer takes its deepest call's), ties broken by first discovery in a depth-first walk
-    from the outputs. ``nodes`` is ``topological_nodes(outputs)``."""
+    from the outputs. ``nodes`` is ``topological_nodes(outputs)``; ``input_layers`` maps
+    id(input tensor) to its ``InputLayer``, placed like any other layer (an input no output
+    needs comes last, at depth 0), as Keras 3 does."""
     index: dict[int, int] = {}
     seen: set[int] = set()
+    input_layers = input_layers or {}
+    layer_depth: dict[int, int] = {}
 
     def visit(t: KerasTensor) -> None:
         node = t.node
+        if node is None and id(t) in input_layers:
+            index.setdefault(id(input_layers[id(t)]), len(index))
         if node is None or id(node) in seen:
             return
         seen.add(id(node))
@@ -53,7 +61,6 @@ def keras_layer_order(nodes: list[Node], outputs: list[KerasTensor]) -> list[Any
     for t in outputs:
         visit(t)
     node_depth: dict[int, int] = {}
-    layer_depth: dict[int, int] = {}
     for node in reversed(nodes):
         depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
         layer_depth[id(node.layer)] = node_depth[id(node)] = depth
@@ -61,7 +68,14 @@ def keras_layer_order(nodes: list[Node], outputs: list[KerasTensor]) -> list[Any
             if parent.node is not None:
                 key = id(parent.node)
                 node_depth[key] = max(depth + 1, node_depth.get(key, 0))
+            elif id(parent) in input_layers:
+                key = id(input_layers[id(parent)])
+                layer_depth[key] = max(depth + 1, layer_depth.get(key, 0))
     layers: list[Any] = []
+    for layer in input_layers.values():
+        if id(layer) not in index:
+            index[id(layer)], layer_depth[id(layer)] = -1, 0
+        layers.append(layer)
     for node in nodes:
         if all(node.layer is not seen_layer for seen_layer in layers):
             layers.append(node.layer)
@@ -76,10 +90,12 @@ def _call_args(node: Node, values: list[Any], masks: list[Any]) -> tuple[Any, An
     return values[0], masks[0], values[1:]
 
 
-def run_forward(nodes: list[Node], feeds: dict[int, Any], training: bool
+def run_forward(nodes: list[Node], feeds: dict[int, Any], training: bool,
+                penalties: list[float] | None = None
                 ) -> tuple[dict[int, Any], dict[int, Any], list[Any]]:
     """Evaluate ``nodes``; ``feeds`` maps id(input tensor) -> array. Returns values and masks by
-    tensor id and the per-node caches."""
+    tensor id and the per-node caches. Activity-regularizer penalties of the calls are appended
+    to ``penalties`` (and kept on each layer for ``model.losses``)."""
     values: dict[int, Any] = dict(feeds)
     masks: dict[int, Any] = {}
     caches: list[Any] = []
@@ -92,8 +108,13 @@ def run_forward(nodes: list[Node], feeds: dict[int, Any], training: bool
         if states is not None:
             out, cache = layer.forward(inputs, training=training, mask=mask, initial_state=states)
         else:
-            out, cache = layer.forward(inputs, training=training, mask=mask)
+            out, cache = layer.forward(inputs, training=training, mask=mask, **node.call_kwargs)
         out_mask = layer.compute_mask(inputs, mask)
+        penalty = regularization.activity_penalty(layer, out)
+        if penalty is not None:
+            layer.__dict__["_activity_penalty"] = penalty
+            if penalties is not None:
+                penalties.append(penalty)
         outs = list(out) if node.multi_output else [out]
         out_masks = list(out_mask) if isinstance(out_mask, list) else [out_mask] + [None] * (
             len(outs) - 1)
@@ -114,6 +135,9 @@ def run_backward(nodes: list[Node], values: dict[int, Any], caches: list[Any],
     data = data or set()
     for node, cache in zip(reversed(nodes), reversed(caches)):
         d_outs = [grads.get(id(t)) for t in node.outputs]
+        if getattr(node.layer, "activity_regularizer", None) is not None:
+            outs = [values[id(t)] for t in node.outputs]
+            d_outs = regularization.activity_grads(node.layer, outs, d_outs)
         if all(d is None for d in d_outs):
             continue
         if node.multi_output:

@@ -22,9 +22,10 @@ from .. import random as rnd
 from .._registry import register
 from ..layers.base import Layer, unique_name
 from ..symbolic import KerasTensor, is_symbolic
+from .data_adapter import takes_ids
 from .graph import keras_layer_order, run_backward, run_forward, topological_nodes
 from .summary import format_summary
-from .training import Trainer, takes_ids
+from .training import Trainer
 
 
 class BaseModel(Trainer):
@@ -147,6 +148,16 @@ class BaseModel(Trainer):
 
         save_model(self, filepath, overwrite=overwrite, resume=resume)
 
+    def to_json(self, **kwargs: Any) -> str:
+        """The architecture as JSON (``rnnlab.models.model_from_json`` rebuilds it)."""
+        from .json_config import to_json
+
+        return to_json(self, **kwargs)
+
+    def reset_state(self) -> None:
+        """Keras 3's name for ``reset_states()``."""
+        self.reset_states()
+
     def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
         from ..saving import save_weights
 
@@ -189,15 +200,23 @@ class Model(BaseModel):
         if missing:
             raise ValueError(f"Graph disconnected: the outputs need input(s) "
                              f"{sorted(set(missing))} that are not in the model's inputs")
-        self._layers: list[Layer] = keras_layer_order(self._nodes, self._outputs)
-        names = [layer.name for layer in self._layers]
+        from .input_layer import InputLayer
+
+        self._input_layers = {id(t): InputLayer(batch_shape=t.shape, dtype=t.dtype, name=t.name)
+                              for t in self._inputs}
+        self._keras_layers: list[Layer] = keras_layer_order(self._nodes, self._outputs,
+                                                            self._input_layers)
+        self._layers: list[Layer] = [layer for layer in self._keras_layers
+                                     if not isinstance(layer, InputLayer)]
+        names = [layer.name for layer in self._keras_layers]
         dup = sorted({n for n in names if names.count(n) > 1})
         if dup:
             raise ValueError(f"Layer names must be unique within a model; repeated: {dup}")
 
     @property
     def layers(self) -> list[Layer]:
-        return list(self._layers)
+        """Keras 3's list: the ``InputLayer`` of each input and every layer, deepest first."""
+        return list(self._keras_layers)
 
     @property
     def inputs(self) -> list[KerasTensor]:
@@ -206,6 +225,16 @@ class Model(BaseModel):
     @property
     def outputs(self) -> list[KerasTensor]:
         return list(self._outputs)
+
+    @property
+    def input(self) -> Any:
+        """The symbolic input, or the list of them (Keras's ``model.input``)."""
+        return self._inputs[0] if len(self._inputs) == 1 else list(self._inputs)
+
+    @property
+    def output(self) -> Any:
+        """The symbolic output, or the list of them (Keras's ``model.output``)."""
+        return self._outputs[0] if self._single_output else list(self._outputs)
 
     @property
     def n_inputs(self) -> int:
@@ -232,7 +261,9 @@ class Model(BaseModel):
 
     def forward(self, xs: list[Any], training: bool = False) -> tuple[list[Any], list[Any], Any]:
         feeds = {id(t): x for t, x in zip(self._inputs, xs)}
-        values, masks, caches = run_forward(self._nodes, feeds, training)
+        penalties: list[float] = []
+        values, masks, caches = run_forward(self._nodes, feeds, training, penalties)
+        self._activity_penalties = penalties
         outs = [values[id(t)] for t in self._outputs]
         out_masks = [masks.get(id(t)) for t in self._outputs]
         return outs, out_masks, (values, caches)
@@ -267,7 +298,9 @@ class Model(BaseModel):
                        for t in self._inputs],
             "layers": [layers[layer.name] for layer in self._layers],
             "nodes": [{"layer": n.layer.name, "structure": n.structure,
-                       "inputs": [ref(t) for t in n.inputs]} for n in self._nodes],
+                       "inputs": [ref(t) for t in n.inputs],
+                       **({"call_kwargs": dict(n.call_kwargs)} if n.call_kwargs else {})}
+                      for n in self._nodes],
             "outputs": [ref(t) for t in self._outputs],
             "single_output": self._single_output,
         }
@@ -294,10 +327,11 @@ class Model(BaseModel):
         for n in config["nodes"]:
             layer = layers[n["layer"]]
             args = [get(r) for r in n["inputs"]]
+            extra = n.get("call_kwargs", {})
             if n["structure"] == "single":
-                produced.append(layer(args[0]))
+                produced.append(layer(args[0], **extra))
             elif n["structure"] == "list":
-                produced.append(layer(args))
+                produced.append(layer(args, **extra))
             else:
                 produced.append(layer(args[0], initial_state=args[1:]))
         outputs = [get(r) for r in config["outputs"]]

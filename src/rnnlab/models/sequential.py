@@ -18,9 +18,10 @@ import numpy as np
 
 from .._registry import deserialize, register, serialize
 from ..layers.base import Layer
-from ..symbolic import KerasTensor
+from ..symbolic import KerasTensor, Node
+from .data_adapter import takes_ids
+from .graph import run_backward, run_forward
 from .model import BaseModel
-from .training import takes_ids
 
 
 @register
@@ -109,32 +110,41 @@ class Sequential(BaseModel):
         return list(self._shapes)
 
     # -- running -----------------------------------------------------------------------------------
+    def _chain(self) -> tuple[KerasTensor, list[Node]]:
+        """The stack as a graph (one node per layer, each fed by the previous one), so a
+        Sequential model runs on the same forward/backward path as a functional one."""
+        key = tuple(id(layer) for layer in self._layers)
+        if getattr(self, "_chain_key", None) != key:
+            head = KerasTensor((None,), "float32", None, 0, name="sequential_input")
+            nodes, prev = [], head
+            for layer in self._layers:
+                node = Node(layer, [prev], "single")
+                node.outputs = [KerasTensor((None,), layer.dtype, node, 0, name=layer.name)]
+                nodes.append(node)
+                prev = node.outputs[0]
+            self._chain_key, self._chain_graph = key, (head, nodes)
+        return self._chain_graph
+
     def forward(self, xs: list[Any], training: bool = False) -> tuple[list[Any], list[Any], Any]:
         if not self._layers:
             raise ValueError("The Sequential model has no layers")
-        x = xs[0]
         if not self.built:
-            self.build((None, *np.shape(x)[1:]))
-        mask = None
-        caches = []
-        for layer in self._layers:
-            out, cache = layer.forward(x, training=training, mask=mask)
-            mask = layer.compute_mask(x, mask)
-            caches.append(cache)
-            x = out
-        return [x], [mask], caches
+            self.build((None, *np.shape(xs[0])[1:]))
+        head, nodes = self._chain()
+        penalties: list[float] = []
+        values, masks, caches = run_forward(nodes, {id(head): xs[0]}, training, penalties)
+        self._activity_penalties = penalties
+        last = nodes[-1].outputs[0]
+        return [values[id(last)]], [masks.get(id(last))], (values, caches)
 
     def backward(self, d_outputs: list[Any], cache: Any,
                  input_grads: bool = True) -> list[Any]:
-        d = d_outputs[0]
-        pairs = list(zip(self._layers, cache))
-        first = 0 if input_grads else 1
-        for layer, c in reversed(pairs[first:]):
-            d = layer.backward(d, c)
-        if not input_grads:
-            pairs[0][0].backward_params(d, pairs[0][1])
-            return [None]
-        return [d]
+        head, nodes = self._chain()
+        values, caches = cache
+        data = set() if input_grads else {id(head)}
+        grads = run_backward(nodes, values, caches, {id(nodes[-1].outputs[0]): d_outputs[0]},
+                             data)
+        return [grads.get(id(head))]
 
     # -- configuration -----------------------------------------------------------------------------
     def get_config(self) -> dict[str, Any]:

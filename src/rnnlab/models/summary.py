@@ -20,6 +20,9 @@ def format_summary(model: Any, line_length: int = 80) -> str:
     else:
         shapes = []
         for layer in layers:
+            if not any(n.layer is layer for n in model._nodes):
+                shapes.append(getattr(layer, "batch_shape", None))  # an InputLayer
+                continue
             outs = [t for n in model._nodes if n.layer is layer for t in n.outputs]
             shapes.append([t.shape for t in outs] if len(outs) > 1 else outs[0].shape)
     widths = [int(line_length * 0.45), int(line_length * 0.33)]
