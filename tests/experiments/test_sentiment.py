@@ -189,3 +189,31 @@ def test_predict_windowed_averages_each_reviews_windows():
     loss, acc = binary_scores(probs, np.array([1, 1, 0]))
     assert acc == pytest.approx(2 / 3)  # 0.4 is called negative: wrong; 0.7 and 0.075 right
     assert loss == pytest.approx(-(np.log(0.4) + np.log(0.7) + np.log(1 - 0.075)) / 3)
+
+
+def test_flatten_model_has_the_slides_80161_parameters():
+    from rnnlab.experiments.runner import resolve_config
+    from rnnlab.experiments.sentiment import build_model, resolve_settings
+
+    c = resolve_settings(resolve_config("sentiment", {"embed_dim": 8, "maxlen": 20, "crop": 0,
+                                                      "embed_dropout": 0.0}), "polarity")
+    model = build_model("flatten", 10000, c)
+    model.build((None, 20))
+    assert model.count_params() == 80161
+    assert [type(layer).__name__ for layer in model.layers] == ["Embedding", "Flatten", "Dense"]
+
+
+def test_the_slides_other_models_train(tmp_path, shared_data):
+    """flatten, stacked_rnn, cnn and cnn_gru run through the experiment (windows long enough
+    for two Conv1D(7) around MaxPooling1D(5))."""
+    extra = "flatten,stacked_rnn,cnn,cnn_gru"
+    result = run_experiment("sentiment", {"models": extra, "crop": 50, "window_stride": 25,
+                                          "maxlen": 60, "epochs": 2},
+                            smoke=True, out=tmp_path, verbose=0,
+                            data=shared_data / "movie_review_polarity")
+    for model in extra.split(","):
+        losses = _losses(tmp_path / f"history-{model}.csv")
+        assert losses[-1] < losses[0], model
+        assert f"test_accuracy_{model}" in result.metrics
+    layers = [type(x).__name__ for x in load_model(tmp_path / "model-cnn_gru.rnnlab").layers]
+    assert layers == ["Embedding", "Conv1D", "MaxPooling1D", "Conv1D", "GRU", "Dense"]
