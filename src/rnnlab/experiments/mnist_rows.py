@@ -160,7 +160,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
     model.metadata = {"experiment": NAME, "kind": "classify",
                       "input": "28 time steps (image rows) of 28 features, pixel / 255",
                       "input_shape": [28, 28], "scale": 255.0, "classes": list(range(10))}
-    callbacks = []
+    callbacks: list[Any] = []
     if c["patience"] > 0:
         callbacks.append(EarlyStopping(monitor="val_accuracy", patience=c["patience"],
                                        restore_best_weights=True))

@@ -7,6 +7,11 @@ recurrent models have to clear. Each model trains with ``EarlyStopping`` on the 
 (best weights restored); the model with the best validation accuracy is the selected one and
 is also saved as ``model.rnnlab``. Test accuracy is computed once per model, at the end.
 
+Pretrained word vectors: ``--embeddings FILE`` (GloVe / word2vec text,
+:mod:`rnnlab.experiments.word_vectors`) starts every model's embedding from the file's vectors
+(``embed_dim`` becomes the file's dimension; words the file lacks start random); with
+``--freeze_embeddings true`` they stay fixed, else they are fine-tuned.
+
 Data (``--data``):
 
 - default ``../shared/data/movie_review_polarity``: Pang & Lee polarity v2.0, 2,000 reviews
@@ -478,6 +483,15 @@ def run(ctx: RunContext) -> dict[str, Any]:
     if from_bag:  # the baseline trains first; its embeddings start the recurrent models
         names = ["bag"] + [n for n in names if n != "bag"]
     embeddings = None
+    pretrained = None
+    if c["embeddings"]:  # GloVe / word2vec text: every model starts from these vectors
+        from .word_vectors import embedding_matrix
+
+        pretrained, found = embedding_matrix(c["embeddings"], vocab, seed=ctx.seed)
+        c = {**c, "embed_dim": int(pretrained.shape[1])}
+        ctx.notes.append(f"{NAME}: pretrained vectors from {c['embeddings']}: {found} of "
+                         f"{len(vocab)} vocabulary words found ({pretrained.shape[1]}-d, "
+                         f"{'frozen' if c['freeze_embeddings'] else 'fine-tuned'})")
     for name in names:
         done = ctx.out / f"result-{name}.json"
         if ctx.resume and done.exists() and (ctx.out / f"model-{name}.rnnlab").exists():
@@ -486,7 +500,9 @@ def run(ctx: RunContext) -> dict[str, Any]:
                 embeddings = load_model(ctx.out / "model-bag.rnnlab").layers[0].get_weights()[0]
             continue
         rnd.set_random_seed(ctx.seed)
-        model = build_model(name, len(vocab), c, None if name == "bag" else embeddings)
+        start_from = pretrained if pretrained is not None else (
+            None if name == "bag" else embeddings)
+        model = build_model(name, len(vocab), c, start_from)
         model.metadata = {**meta_base, "model": name}
         stopper = EarlyStopping(monitor=c["monitor"], patience=c["patience"],
                                 restore_best_weights=True)
@@ -557,7 +573,8 @@ register_experiment(Experiment(
               "padding": "pre", "truncating": "pre", "embed_dim": None, "units": None,
               "dropout": None, "recurrent_dropout": None, "embed_dropout": None,
               "dense_dropout": 0.0, "pooling": "last", "embed_init": "random",
-              "freeze_embeddings": False, "learning_rate": 1e-3, "bag_learning_rate": None,
+              "freeze_embeddings": False, "embeddings": "", "learning_rate": 1e-3,
+              "bag_learning_rate": None,
               "crop": None, "window_stride": None,
               "window_average": "logit", "reduce_lr_patience": 0, "clipnorm": 5.0, "batch_size": 32,
               "epochs": None, "patience": None, "monitor": "val_loss", "val_size": 200,
