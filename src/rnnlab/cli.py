@@ -2,7 +2,7 @@
 
     rnnlab list
     rnnlab run EXPERIMENT [--data PATH] [--epochs N] [--seed S] [--out DIR] [--smoke]
-                          [--resume] [--quiet] [--<option> VALUE ...]
+                          [--resume] [--quiet] [--preset NAME] [--<option> VALUE ...]
     rnnlab generate MODEL --prime TEXT --length N --temperature T [--top-k K] [--seed S]
     rnnlab forecast MODEL --csv FILE [--column NAME] [--out FILE]
     rnnlab predict MODEL --input FILE [--out FILE]
@@ -59,6 +59,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--smoke", action="store_true", help="tiny settings that finish in seconds")
     run.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--preset", help="a named recipe laid over the defaults (`seed`: the "
+                     "source's recipe as published; see `rnnlab list --verbose`)")
     gen = sub.add_parser("generate", help="sample text from a trained character model")
     gen.add_argument("model")
     gen.add_argument("--prime", default="\n")
@@ -195,6 +197,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         if args.verbose:
             settings = ", ".join(f"{k}={v!r}" for k, v in sorted(exp.defaults.items()))
             print(f"{'':16s} settings: {settings}")
+            for preset, values in sorted(exp.presets.items()):
+                shown = ", ".join(f"{k}={v!r}" for k, v in sorted(values.items()))
+                print(f"{'':16s} --preset {preset}: {shown}")
     return 0
 
 
@@ -209,7 +214,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     if args.seed is not None:
         overrides["seed"] = args.seed
     _check_options(exp, overrides)
-    resolve_config(exp.name, overrides, args.smoke)  # option errors before anything is written
+    resolve_config(exp.name, overrides, args.smoke, args.preset)  # errors before any file
     out = Path(args.out) if args.out else Path("runs") / exp.name
     from .kernels import run_engine
 
@@ -218,7 +223,8 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     print(f"rnnlab: engine {engine['engine']} ({engine['why']})")
     try:
         result = run_experiment(exp.name, overrides, out=out, data=args.data, smoke=args.smoke,
-                                resume=args.resume, verbose=0 if args.quiet else 1)
+                                resume=args.resume, verbose=0 if args.quiet else 1,
+                                preset=args.preset)
     except KeyboardInterrupt:
         print(f"\nrnnlab: interrupted; the last finished epoch is saved in {out}. Continue with: "
               f"rnnlab run {exp.name} --out {out} --resume", file=sys.stderr)

@@ -4,6 +4,10 @@
 itself but through ``ctx`` (``ctx.fit`` runs ``model.fit`` with checkpointing, history and a
 progress bar; ``ctx.save_plot`` writes a PNG), and returns a flat dict of final figures that
 becomes ``metrics.json``. Experiments never print: the CLI does.
+
+``presets`` are named recipes: settings laid over ``defaults`` by ``rnnlab run NAME --preset
+P`` (then ``--smoke`` and explicit options on top). Each preset's keys must be settings of the
+experiment; ``seed`` is the recipe of the source an experiment reproduces, exactly as published.
 """
 
 from __future__ import annotations

@@ -22,21 +22,34 @@ class Result:
     seconds: float
 
 
-def resolve_config(name: str, overrides: dict[str, Any], smoke: bool = False) -> dict[str, Any]:
-    """Full settings (or the smoke settings) with the given overrides; unknown keys are errors.
+class UnknownPreset(KeyError, ValueError):
+    """A preset the experiment does not have (a KeyError, and a ValueError for old callers)."""
 
-    ``overrides["preset"]`` names one of ``exp.presets``: its settings replace the defaults,
-    and the smoke settings and the other overrides apply on top."""
+    def __str__(self) -> str:
+        return str(self.args[0]) if self.args else ""
+
+
+def resolve_config(name: str, overrides: dict[str, Any], smoke: bool = False,
+                   preset: str | None = None) -> dict[str, Any]:
+    """Full settings, the ``preset``'s laid over them, then the smoke settings, then the given
+    overrides; unknown keys and presets are errors. The preset may also come as
+    ``overrides["preset"]`` (the ``--preset`` option, or a sweep's setting); ``"default"`` is
+    the defaults alone, and experiments with presets record the one used as ``preset``."""
     exp = get_experiment(name)
     config = dict(exp.defaults)
-    preset = overrides.get("preset", "default")
-    if preset != "default":
-        if preset not in exp.presets:
-            raise ValueError(f"--preset must be one of {['default', *sorted(exp.presets)]} for "
-                             f"{name!r}, got {preset!r}")
-        config.update(exp.presets[preset])
+    chosen = preset if preset is not None else overrides.get("preset")
+    if chosen not in (None, "default"):
+        if chosen not in exp.presets:
+            raise UnknownPreset(
+                f"experiment {name!r} has no preset {chosen!r}; --preset must be one of "
+                f"{['default', *sorted(exp.presets)]}")
+        stray = sorted(set(exp.presets[chosen]) - set(config))
+        if stray:
+            raise KeyError(f"preset {chosen!r} of {name!r} sets unknown option(s) {stray}")
+        config.update(exp.presets[chosen])
     if exp.presets:
-        config.setdefault("preset", "default")  # recorded in config.json
+        config["preset"] = chosen or "default"
+    overrides = {k: v for k, v in overrides.items() if k != "preset"} if exp.presets else overrides
     if smoke:
         config.update(exp.smoke)
     unknown = sorted(set(overrides) - set(config))
@@ -56,11 +69,12 @@ def resolve_config(name: str, overrides: dict[str, Any], smoke: bool = False) ->
 def run_experiment(name: str, overrides: dict[str, Any] | None = None,
                    out: str | Path | None = None, data: str | Path | None = None,
                    smoke: bool = False, resume: bool = False, verbose: int = 1,
-                   observers: list[Any] | None = None) -> Result:
-    """Run ``name`` with ``overrides`` into ``out``; ``observers`` are callbacks added to every
-    ``fit`` of the run that only watch it (``rnnlab sweep`` reports each epoch through one)."""
+                   observers: list[Any] | None = None, preset: str | None = None) -> Result:
+    """Run ``name`` with ``overrides`` (and ``preset``) into ``out``; ``observers`` are
+    callbacks added to every ``fit`` of the run that only watch it (``rnnlab sweep`` reports
+    each epoch through one)."""
     exp = get_experiment(name)
-    config = resolve_config(name, overrides or {}, smoke)
+    config = resolve_config(name, overrides or {}, smoke, preset)
     out_dir = Path(out) if out is not None else Path("runs") / name
     out_dir.mkdir(parents=True, exist_ok=True)
     data_dir = Path(data) if data is not None else None
