@@ -95,7 +95,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                    help="keep glibc's default malloc thresholds")
     p.add_argument("--omp-wait-policy", default="passive", choices=("passive", "default"),
                    help="OMP_WAIT_POLICY for PyTorch's OpenMP threads (default: passive)")
-    p.add_argument("--rnnlab-engine", default=None, choices=("numba", "numpy", "reference"),
+    p.add_argument("--rnnlab-engine", default=None, choices=("compiled", "reference"),
                    help="force rnnlab's engine (RNNLAB_ENGINE); default: its automatic choice")
     p.add_argument("--no-extras", action="store_true",
                    help="skip the peak, GFLOP/s and memory measurements")

@@ -9,12 +9,14 @@ import pytest
 
 from rnnlab.cli import main
 from rnnlab.experiments import experiments, run_experiment
+from rnnlab.saving import load_model
 
 
 @pytest.fixture(scope="module")
 def forecast_model(tmp_path_factory):
     out = tmp_path_factory.mktemp("timeseries")
-    run_experiment("timeseries", {"variant": "none"}, smoke=True, out=out, verbose=0)
+    run_experiment("timeseries", {"variant": "none", "columns": "temperature"}, smoke=True,
+                   out=out, verbose=0)
     return out / "model.rnnlab", out / "climate.csv"
 
 
@@ -73,6 +75,24 @@ def test_run_sine_smoke(tmp_path, capsys):
         assert (out / name).exists(), name
     config = json.loads((out / "config.json").read_text())
     assert config["experiment"] == "sine" and config["smoke"] is True
+    from rnnlab import kernels
+
+    assert config["engine"] == kernels.run_engine()
+    assert config["engine"]["engine"] == ("compiled" if kernels.numba_status()[0] else "reference")
+    assert f"rnnlab: engine {config['engine']['engine']} (" in printed
+
+
+def test_run_says_why_it_falls_back(tmp_path, capsys, monkeypatch):
+    from rnnlab import kernels
+
+    monkeypatch.setattr(kernels, "_numba_state", {"ok": False, "detail": "ImportError: numba"})
+    out = tmp_path / "sine"
+    assert main(["run", "sine", "--smoke", "--quiet", "--out", str(out), "--epochs", "1"]) == 0
+    assert "rnnlab: engine reference (numba unavailable: ImportError: numba)" in (
+        capsys.readouterr().out)
+    config = json.loads((out / "config.json").read_text())
+    assert config["engine"] == {"engine": "reference",
+                                "why": "numba unavailable: ImportError: numba"}
 
 
 def test_run_option_overrides(tmp_path, capsys):
@@ -116,8 +136,13 @@ def test_predict_on_a_npy_file(forecast_model, sine_model, tmp_path, capsys):
     assert np.load(dest).shape == (3,)
     waves = tmp_path / "waves.npy"
     np.save(waves, np.sin(np.arange(50.0))[None, :, None].repeat(2, axis=0))
+    capsys.readouterr()
     assert main(["predict", str(sine_model), "--input", str(waves)]) == 0
-    assert "[" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    expected = load_model(sine_model).predict(np.load(waves), verbose=0).reshape(-1)
+    shown = np.array([float(v) for v in printed.replace("[", " ").replace("]", " ").split()])
+    assert shown.size == expected.size and expected.size > 0
+    np.testing.assert_allclose(shown, expected, rtol=0, atol=1e-5)  # printed to 5 decimals
 
 
 def test_python_dash_m_rnnlab_list():
@@ -206,8 +231,8 @@ def test_malformed_csv_for_the_timeseries_experiment(capsys, tmp_path):
 def test_unknown_column(capsys, forecast_model):
     model, climate = forecast_model
     line = user_error(capsys, ["forecast", str(model), "--csv", str(climate), "--column",
-                               "humidity"])
-    assert "humidity" in line and "'temperature'" in line and "'pressure'" in line
+                               "dewpoint"])
+    assert "dewpoint" in line and "'temperature'" in line and "'pressure'" in line
 
 
 def test_too_few_rows_for_the_lookback(capsys, forecast_model, tmp_path):

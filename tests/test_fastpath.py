@@ -1,11 +1,12 @@
-"""The fast recurrent engines (``rnnlab.kernels``: numpy, numba) against the readable reference
-path, in float64: outputs, final states, input / initial-state / parameter gradients to 1e-12
+"""The compiled sweeps (``cell.compiled_sweep()``, numba) against the readable reference loop,
+in float64: outputs, final states, input / initial-state / parameter gradients to 1e-12
 (relative to each array's largest entry), over masks, dropout, go_backwards, truncation, stacks,
 states, biases and activations; engine selection; the compiled tanh; memory kept for BPTT."""
 
 from __future__ import annotations
 
 import gc
+import importlib.util
 from typing import Any
 
 import numpy as np
@@ -13,7 +14,7 @@ import pytest
 
 from rnnlab import kernels
 from rnnlab.cells import GRUCell, LSTMCell, SimpleRNNCell
-from rnnlab.kernels import driver, products
+from rnnlab.kernels import driver, products  # noqa: F401
 from rnnlab.layers import Bidirectional, Dense
 from rnnlab.layers.recurrent import GRU, LSTM, RNN, SimpleRNN
 from rnnlab.models import Sequential
@@ -21,8 +22,14 @@ from rnnlab.random import set_random_seed
 
 TOL = 1e-12
 NUMBA_OK = kernels.numba_status()[0]
-FAST = ["numpy", pytest.param("numba", marks=pytest.mark.skipif(
+NUMBA_INSTALLED = importlib.util.find_spec("numba") is not None
+FAST = [pytest.param("compiled", marks=pytest.mark.skipif(
     not NUMBA_OK, reason=f"numba engine unavailable: {kernels.numba_status()[1]}"))]
+
+
+def cache_engine(cache: Any) -> str:
+    """The engine recorded in an ``RNN`` (or ``Bidirectional``: its forward layer's) cache."""
+    return cache.engine if hasattr(cache, "engine") else cache[0].engine
 
 
 def rel(a: np.ndarray, b: np.ndarray) -> float:
@@ -46,13 +53,17 @@ def make_cell(kind: str, units: int, **kw: Any) -> Any:
     return GRUCell(units, **kw)
 
 
-def run_layer(engine: str, monkeypatch: pytest.MonkeyPatch, build: Any, x: np.ndarray, *,
-              mask: np.ndarray | None = None, training: bool = False,
-              initial_state: list[np.ndarray] | None = None, seed: int = 7,
-              calls: int = 1) -> dict[str, Any]:
+def run_layer(engine: str, monkeypatch: pytest.MonkeyPatch, build: Any, x: np.ndarray,
+              **kw: Any) -> dict[str, Any]:
     """Build a float64 layer, give it deterministic weights, run ``calls`` forward/backward
     passes under ``engine`` and return outputs, input gradients and parameter gradients."""
-    monkeypatch.setenv(kernels.ENV_VAR, engine)
+    with kernels.use_engine(engine):
+        return _run_layer(build, x, **kw)
+
+
+def _run_layer(build: Any, x: np.ndarray, *, mask: np.ndarray | None = None,
+               training: bool = False, initial_state: list[np.ndarray] | None = None,
+               seed: int = 7, calls: int = 1) -> dict[str, Any]:
     layer = build()
     layer.build((None,) + x.shape[1:])
     rng = np.random.default_rng(seed)
@@ -72,8 +83,7 @@ def run_layer(engine: str, monkeypatch: pytest.MonkeyPatch, build: Any, x: np.nd
         result["outputs"] += [np.array(o) for o in outs]
         result["d_inputs"] += [np.array(v) for v in (d if isinstance(d, list) else [d])]
         result["grads"] = {k: v.copy() for k, v in layer.named_grads()}
-    result["engine"] = getattr(layer, "last_engine", None) or getattr(
-        getattr(layer, "forward_layer", None), "last_engine", None)
+        result["engine"] = cache_engine(cache)
     return result
 
 
@@ -126,10 +136,10 @@ OPTIONS: list[dict[str, Any]] = [
 
 
 def _case(cell: str, opts: dict[str, Any], batch: int = 3, steps: int = 6, dim: int = 4,
-          units: int = 5) -> tuple[Any, np.ndarray, dict[str, Any]]:
+          units: int = 5, dtype: str = "float64") -> tuple[Any, np.ndarray, dict[str, Any]]:
     opts = dict(opts)
     rng = np.random.default_rng(1)
-    x = rng.standard_normal((batch, steps, dim))
+    x = rng.standard_normal((batch, steps, dim)).astype(dtype)
     mask_kind = opts.pop("mask", None)
     mask = None
     if mask_kind == "ragged":
@@ -150,7 +160,7 @@ def _case(cell: str, opts: dict[str, Any], batch: int = 3, steps: int = 6, dim: 
             cells = [make_cell(k, units + i, **cell_kw) for i, k in enumerate(kinds)]
         else:
             cells = make_cell(cell, units, **cell_kw)
-        return RNN(cells, dtype="float64", seed=3, **opts)
+        return RNN(cells, dtype=dtype, seed=3, **opts)
 
     init = None
     if want_init:
@@ -167,6 +177,30 @@ def test_engine_equals_reference(engine: str, cell: str, opts: dict[str, Any],
                                  monkeypatch: pytest.MonkeyPatch) -> None:
     build, x, kw = _case(cell, opts)
     compare(engine, monkeypatch, build, x, **kw)
+
+
+@pytest.mark.parametrize("engine", FAST)
+@pytest.mark.parametrize("cell", CELLS)
+@pytest.mark.parametrize("opts", OPTIONS, ids=lambda o: "-".join(f"{k}={v}" for k, v in
+                                                                  o.items()) or "plain")
+def test_engine_close_to_reference_in_float32(engine: str, cell: str, opts: dict[str, Any],
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same grid in float32: 1e-5 relative to each array's largest entry."""
+    build, x, kw = _case(cell, opts, dtype="float32")
+    ref = run_layer("reference", monkeypatch, build, x, **kw)
+    got = run_layer(engine, monkeypatch, build, x, **kw)
+    assert got["engine"] == engine and ref["engine"] == "reference"
+    assert all(o.dtype == np.float32 for o in got["outputs"])
+    assert_same(got, ref, tol=1e-5)
+
+
+def test_without_numba_the_reference_runs_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kernels, "_numba_state", {"ok": False, "detail": "ImportError: numba"})
+    layer = LSTM(3, dtype="float64")
+    _, cache = layer.forward(np.ones((2, 3, 2)))
+    assert (cache.engine, cache.reason) == ("reference", "numba unavailable (ImportError: numba)")
+    assert kernels.engine_info()["compiled"] is False
+    assert kernels.threads_module() is None
 
 
 @pytest.mark.parametrize("engine", FAST)
@@ -196,7 +230,7 @@ def test_recurrent_weight_in_panels(cell: str, three_threads: None,
                  {"truncate_gradient": 2, "dropout": 0.2, "recurrent_dropout": 0.3},
                  {"return_state": True, "stacked": True, "initial_state": True}):
         build, x, kw = _case(cell, opts, batch=13, units=7)
-        compare("numba", monkeypatch, build, x, **kw)
+        compare("compiled", monkeypatch, build, x, **kw)
 
 
 @pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
@@ -218,7 +252,7 @@ def test_real_panel_widths(cell: str, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(nk, "pack_panels", pack)
     build, x, kw = _case(cell, {"return_sequences": True, "mask": "ragged"}, batch=20, steps=3,
                          dim=3, units=400)
-    compare("numba", monkeypatch, build, x, **kw)
+    compare("compiled", monkeypatch, build, x, **kw)
     assert len(packed) == 2 and min(packed) > 1              # forward and BPTT layouts
 
 
@@ -236,7 +270,7 @@ def test_panel_layout_and_width_rule(monkeypatch: pytest.MonkeyPatch) -> None:
         for j0, j1 in zip(bounds[:-1], bounds[1:]):
             np.testing.assert_array_equal(flat[7 * j0:7 * j1].reshape(7, j1 - j0), b[:, j0:j1])
         wide = np.full((3, 14), 5.0, dtype=dtype)                         # c: a column range
-        nk._mm_panels(a, flat, bounds, wide[:, 2:12], 1.0)
+        nk.mm_panels(a, flat, bounds, wide[:, 2:12], 1.0)
         np.testing.assert_allclose(wide[:, 2:12], a @ b + 5.0, rtol=1e-6)
         assert (wide[:, :2] == 5).all() and (wide[:, 12:] == 5).all()
     monkeypatch.undo()
@@ -269,11 +303,12 @@ def test_row_block_rule() -> None:
 def test_blas_threads_restored(monkeypatch: pytest.MonkeyPatch) -> None:
     from rnnlab.kernels import _numba_kernels
 
-    monkeypatch.setenv(kernels.ENV_VAR, "numba")
     before = _numba_kernels.threads()
     layer = LSTM(4, return_sequences=True, dtype="float64")
-    y, cache = layer.forward(np.ones((40, 3, 2)), training=True)
-    layer.backward(np.ones_like(y), cache)
+    with kernels.use_engine("compiled"):
+        y, cache = layer.forward(np.ones((40, 3, 2)), training=True)
+        layer.backward(np.ones_like(y), cache)
+    assert cache.engine == "compiled"
     assert _numba_kernels.threads() == before
 
 
@@ -304,7 +339,10 @@ def test_bidirectional_and_model_training(engine: str, monkeypatch: pytest.Monke
             x)
 
     def train(eng: str) -> tuple[list[float], list[np.ndarray]]:
-        monkeypatch.setenv(kernels.ENV_VAR, eng)
+        with kernels.use_engine(eng):
+            return _train()
+
+    def _train() -> tuple[list[float], list[np.ndarray]]:
         set_random_seed(0)
         model = Sequential([GRU(6, return_sequences=True, dtype="float64", seed=1),
                             LSTM(5, dtype="float64", seed=2), Dense(2, dtype="float64")])
@@ -338,23 +376,48 @@ def test_float32_close_to_reference(engine: str, monkeypatch: pytest.MonkeyPatch
 
 # -- selection -----------------------------------------------------------------------------------
 def test_engine_selection(monkeypatch: pytest.MonkeyPatch) -> None:
+    import rnnlab
+
     x = np.random.default_rng(5).standard_normal((2, 3, 2))
     layer = LSTM(3, dtype="float64")
-    monkeypatch.setenv(kernels.ENV_VAR, "reference")
-    layer(x)
-    assert layer.last_engine == "reference" and kernels.engine() == "reference"
-    monkeypatch.setenv(kernels.ENV_VAR, "numpy")
-    layer(x)
-    assert layer.last_engine == "numpy"
-    monkeypatch.delenv(kernels.ENV_VAR)
-    layer(x)
-    assert layer.last_engine == ("numba" if NUMBA_OK else "numpy")
+    with rnnlab.engine("reference"):
+        assert layer.engine_choice() == ("reference", "reference engine requested")
+        _, cache = layer.forward(x)
+        assert cache.engine == "reference" and kernels.requested_engine() == "reference"
+    _, cache = layer.forward(x)
+    # expected from what is installed, not from the engine's own probe: numba installed but
+    # unusable (its BLAS lookup failing, say) fails here instead of falling back unnoticed
+    assert cache.engine == ("compiled" if NUMBA_INSTALLED else "reference"), kernels.numba_status()
     info = kernels.engine_info()
-    assert info["engine"] == layer.last_engine and info["requested"] == "auto"
-    assert isinstance(info["numba"], str)
-    monkeypatch.setenv(kernels.ENV_VAR, "fastest")
+    assert info["compiled"] == NUMBA_OK and isinstance(info["numba"], str)
+    with pytest.raises(ValueError, match="removed"):
+        kernels.check_engine("numpy")
     with pytest.raises(ValueError, match="RNNLAB_ENGINE"):
-        kernels.engine()
+        kernels.check_engine("fastest", kernels.ENV_VAR)
+    assert kernels.check_engine("numba") == "compiled"
+
+
+def test_env_var_read_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(kernels, "_env_default", [])
+    monkeypatch.setenv(kernels.ENV_VAR, "reference")
+    assert kernels.requested_engine() == "reference"
+    monkeypatch.setenv(kernels.ENV_VAR, "auto")               # not read again
+    assert kernels.requested_engine() == "reference"
+    with kernels.use_engine("auto"):
+        assert kernels.requested_engine() == "auto"
+    assert kernels.requested_engine() == "reference"
+
+
+def test_engine_choice_is_per_thread() -> None:
+    import threading
+
+    seen: list[str] = []
+    with kernels.use_engine("reference"):
+        t = threading.Thread(target=lambda: seen.append(kernels.requested_engine()))
+        t.start()
+        t.join()
+        assert kernels.requested_engine() == "reference"
+    assert seen == [kernels.env_engine()]
 
 
 class _SubclassedLSTMCell(LSTMCell):
@@ -362,28 +425,34 @@ class _SubclassedLSTMCell(LSTMCell):
 
 
 @pytest.mark.parametrize("cell", [
-    _SubclassedLSTMCell(3),
     LSTMCell(3, recurrent_activation="hard_sigmoid"),
     LSTMCell(3, activation="relu"),
     GRUCell(3, reset_after=False),
     SimpleRNNCell(3, activation="sigmoid"),
 ])
-def test_unsupported_cells_run_the_reference(cell: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(kernels.ENV_VAR, raising=False)
+def test_unsupported_cells_run_the_reference(cell: Any) -> None:
     layer = RNN(cell, dtype="float64")
-    layer(np.ones((2, 3, 2)))
-    assert driver.fast_kind(cell) is None
-    assert layer.last_engine == "reference"
+    _, cache = layer.forward(np.ones((2, 3, 2)))
+    assert cell.compiled_sweep() is None
+    assert cache.engine == "reference"
+    if NUMBA_OK:
+        assert "has no compiled sweep" in cache.reason
 
 
-def test_a_stack_with_an_unsupported_cell_runs_the_reference(
-        monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv(kernels.ENV_VAR, raising=False)
+@pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
+def test_a_subclass_inherits_the_compiled_sweep() -> None:
+    """No dispatch on class names: a subclass of a built-in cell keeps its compiled sweep."""
+    layer = RNN(_SubclassedLSTMCell(3), dtype="float64")
+    _, cache = layer.forward(np.ones((2, 3, 2)))
+    assert cache.engine == "compiled"
+
+
+def test_a_stack_with_an_unsupported_cell_runs_the_reference() -> None:
     x = np.random.default_rng(8).standard_normal((3, 4, 2))
     stack = RNN([LSTMCell(3), GRUCell(3, reset_after=False)], return_sequences=True,
                 dtype="float64")
-    stack(x)
-    assert stack.last_engine == "reference"
+    _, cache = stack.forward(x)
+    assert cache.engine == "reference"
 
 
 # -- the compiled tanh ---------------------------------------------------------------------------
@@ -418,32 +487,65 @@ def test_compiled_tanh_accuracy() -> None:
 def test_cache_holds_only_what_bptt_needs(engine: str, cls: Any, gates: int, extra: int,
                                           monkeypatch: pytest.MonkeyPatch) -> None:
     """x, P (gates), the state sequence, and LSTM's c, tanh(c) / GRU's h W_hn: no more."""
-    monkeypatch.setenv(kernels.ENV_VAR, engine)
     N, T, D, H = 4, 9, 3, 5
     layer = cls(H, return_sequences=True, dtype="float64")
-    _, cache = layer.forward(np.ones((N, T, D)), training=True)
-    assert cache[0] == "fast"
-    (q, _), = cache[1]
-    kept = sum(a.nbytes for a in (q.x, q.P, q.S, q.C, q.TC, q.HN) if a is not None)
+    with kernels.use_engine(engine):
+        _, cache = layer.forward(np.ones((N, T, D)), training=True)
+    assert cache.engine == "compiled"
+    (q, _), = cache.runs
+    own = [a for k, a in q.extra.items() if k != "HP"]
+    kept = sum(a.nbytes for a in [q.x, q.P, q.S, *own] if a is not None)
     per_step = N * (D + gates * H + extra * H)
     assert kept <= 8 * (T * per_step + 2 * N * H)
 
 
 @pytest.mark.parametrize("engine", FAST)
 def test_no_reference_cycles(engine: str, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(kernels.ENV_VAR, engine)
     layer = LSTM(4, return_sequences=True, dtype="float64")
     x = np.ones((16, 5, 3))
-    for _ in range(2):
-        y, cache = layer.forward(x, training=True)
-        layer.backward(np.ones_like(y), cache)
-    gc.collect()
-    gc.disable()
-    try:
-        for _ in range(3):
+    with kernels.use_engine(engine):
+        for _ in range(2):
             y, cache = layer.forward(x, training=True)
             layer.backward(np.ones_like(y), cache)
-            del y, cache
-        assert gc.collect() == 0
-    finally:
-        gc.enable()
+        gc.collect()
+        gc.disable()
+        try:
+            for _ in range(3):
+                y, cache = layer.forward(x, training=True)
+                layer.backward(np.ones_like(y), cache)
+                del y, cache
+            assert gc.collect() == 0
+        finally:
+            gc.enable()
+
+
+# -- introspection -------------------------------------------------------------------------------
+@pytest.mark.parametrize("cls", [SimpleRNN, LSTM, GRU])
+def test_trace_states_the_same_on_both_engines(cls: Any) -> None:
+    """``RNN.trace``: every step's states and outputs, equal on the compiled and the reference
+    sweep; the last states are the returned final states; a masked step carries the state."""
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 5, 2))
+    mask = np.ones((3, 5), dtype=bool)
+    mask[0, 3:] = False
+    layer = cls(4, return_sequences=True, return_state=True, go_backwards=True,
+                dtype="float64", seed=2)
+    traces = {}
+    for eng in (["reference", "compiled"] if NUMBA_OK else ["reference"]):
+        with kernels.use_engine(eng):
+            traces[eng] = layer.trace(x, mask=mask)
+            outs, _ = layer.forward(x, mask=mask)
+        (tr,) = traces[eng]
+        finals = outs[1:]
+        for k, final in enumerate(finals):
+            states = tr[f"state{k}"]
+            assert states.shape == (3, 5, 4)
+            np.testing.assert_allclose(states[:, 0], final, rtol=0, atol=1e-15)  # go_backwards
+            np.testing.assert_array_equal(states[0, 3], states[0, 4])          # masked: carried
+        np.testing.assert_allclose(tr["output"][:, ::-1], outs[0], rtol=0, atol=1e-15)
+    if NUMBA_OK:
+        ref, got = traces["reference"][0], traces["compiled"][0]
+        for key in ref:
+            assert rel(got[key], ref[key]) < TOL, key
+        if cls is not SimpleRNN:
+            assert got["gates"].shape == (3, 5, (4 if cls is LSTM else 3) * 4)

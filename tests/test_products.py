@@ -12,7 +12,7 @@ from rnnlab.kernels import _pool, products
 from rnnlab.layers import Dense
 
 NUMBA_OK = kernels.numba_status()[0]
-ENGINES = ["numpy", "reference", pytest.param("numba", marks=pytest.mark.skipif(
+ENGINES = ["reference", pytest.param("compiled", marks=pytest.mark.skipif(
     not NUMBA_OK, reason=f"numba engine unavailable: {kernels.numba_status()[1]}"))]
 
 
@@ -24,7 +24,7 @@ def split(three_threads: None, monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("engine", ENGINES)
 def test_matmul_equals_numpy(engine: str, split: None, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv(kernels.ENV_VAR, engine)
+    monkeypatch.setattr(kernels, "_env_default", [kernels.check_engine(engine)])
     rng = np.random.default_rng(0)
     a = rng.standard_normal((13, 7))
     b = rng.standard_normal((7, 5))
@@ -45,7 +45,7 @@ def test_out_overlapping_an_operand(engine: str, split: None,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Row blocks writing into ``b`` while others still read it would be wrong: such calls run
     as one ``np.matmul``, which handles the overlap."""
-    monkeypatch.setenv(kernels.ENV_VAR, engine)
+    monkeypatch.setattr(kernels, "_env_default", [kernels.check_engine(engine)])
     rng = np.random.default_rng(2)
     a = rng.standard_normal((40, 40))
     b = rng.standard_normal((40, 40))
@@ -83,7 +83,7 @@ def test_dense_same_under_every_engine(engine: str, split: None,
     g = rng.standard_normal((6, 4, 5))
     results = []
     for name in ("reference", engine):
-        monkeypatch.setenv(kernels.ENV_VAR, name)
+        monkeypatch.setattr(kernels, "_env_default", [kernels.check_engine(name)])
         layer = Dense(5, activation="tanh", dtype="float64")
         layer.build(x.shape)
         layer.set_weights([np.arange(15.0).reshape(3, 5) / 10, np.linspace(-1, 1, 5)])

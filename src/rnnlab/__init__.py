@@ -18,6 +18,7 @@ from . import (
     regularizers,
     utils,
 )
+from .kernels import use_engine as engine
 from .models import Input, Model, Sequential, load_model
 from .random import set_random_seed
 
@@ -25,7 +26,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Input", "Model", "Sequential", "__version__", "activations", "backend", "callbacks",
-    "cells", "constraints", "datasets", "gradcheck", "initializers", "layers", "load_model",
-    "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers",
+    "cells", "constraints", "datasets", "engine", "gradcheck", "initializers", "layers",
+    "load_model", "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers",
     "set_random_seed", "utils",
 ]

@@ -2,7 +2,7 @@
 
     rnnlab list
     rnnlab run EXPERIMENT [--data PATH] [--epochs N] [--seed S] [--out DIR] [--smoke]
-                          [--resume] [--quiet] [--<option> VALUE ...]
+                          [--resume] [--quiet] [--preset NAME] [--<option> VALUE ...]
     rnnlab generate MODEL --prime TEXT --length N --temperature T [--top-k K] [--seed S]
     rnnlab forecast MODEL --csv FILE [--column NAME] [--out FILE]
     rnnlab predict MODEL --input FILE [--out FILE]
@@ -62,6 +62,8 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--smoke", action="store_true", help="tiny settings that finish in seconds")
     run.add_argument("--resume", action="store_true", help="continue from the last checkpoint")
     run.add_argument("--quiet", action="store_true", help="no progress bars")
+    run.add_argument("--preset", help="a named recipe laid over the defaults (`seed`: the "
+                     "source's recipe as published; see `rnnlab list --verbose`)")
     gen = sub.add_parser("generate", help="sample text from a trained character model")
     gen.add_argument("model")
     gen.add_argument("--prime", default="\n")
@@ -72,7 +74,8 @@ def _parser() -> argparse.ArgumentParser:
     fc = sub.add_parser("forecast", help="apply a trained forecasting model to a CSV file")
     fc.add_argument("model")
     fc.add_argument("--csv", required=True)
-    fc.add_argument("--column", default=None)
+    fc.add_argument("--column", default=None, help="the column a one-column model reads "
+                    "(default: the columns the model was trained on)")
     fc.add_argument("--out", default=None, help="write predictions to this CSV")
     pr = sub.add_parser("predict", help="apply a trained model to inputs in a .npy file")
     pr.add_argument("model")
@@ -197,11 +200,15 @@ def cmd_list(args: argparse.Namespace) -> int:
         if args.verbose:
             settings = ", ".join(f"{k}={v!r}" for k, v in sorted(exp.defaults.items()))
             print(f"{'':16s} settings: {settings}")
+            for preset, values in sorted(exp.presets.items()):
+                shown = ", ".join(f"{k}={v!r}" for k, v in sorted(values.items()))
+                print(f"{'':16s} --preset {preset}: {shown}")
     return 0
 
 
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     from .experiments import get_experiment, resolve_config, run_experiment
+    from .experiments.nan_guard import NonFiniteLossError
 
     exp = get_experiment(args.experiment)
     overrides = _parse_options(extra)
@@ -210,16 +217,24 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     if args.seed is not None:
         overrides["seed"] = args.seed
     _check_options(exp, overrides)
-    resolve_config(exp.name, overrides, args.smoke)  # option errors before anything is written
+    resolve_config(exp.name, overrides, args.smoke, args.preset)  # errors before any file
     out = Path(args.out) if args.out else Path("runs") / exp.name
+    from .kernels import run_engine
+
+    engine = run_engine()
     print(f"rnnlab: running {exp.name} -> {out}")
+    print(f"rnnlab: engine {engine['engine']} ({engine['why']})")
     try:
         result = run_experiment(exp.name, overrides, out=out, data=args.data, smoke=args.smoke,
-                                resume=args.resume, verbose=0 if args.quiet else 1)
+                                resume=args.resume, verbose=0 if args.quiet else 1,
+                                preset=args.preset)
     except KeyboardInterrupt:
         print(f"\nrnnlab: interrupted; the last finished epoch is saved in {out}. Continue with: "
               f"rnnlab run {exp.name} --out {out} --resume", file=sys.stderr)
         return 130
+    except NonFiniteLossError as exc:
+        print(f"\nrnnlab: {exc}", file=sys.stderr)
+        return 3
     for note in result.notes:
         print(note)
     print(f"rnnlab: {exp.name} finished in {result.seconds:.1f} s; results in {result.out}")

@@ -16,6 +16,10 @@ values there; ``report.worst`` names the array with the largest error.
 
 Random layers (dropout) are checked with a fixed mask: the layer's ``rng_calls`` counter is reset
 before every evaluation, so each draws the same masks.
+
+The checks run on the reference engine (``engine="reference"``, the default), so a cell's own
+``step_backward`` is what is checked; ``check_compiled`` then compares a cell's compiled sweep
+with that reference (outputs, states and every gradient).
 """
 
 from __future__ import annotations
@@ -105,9 +109,21 @@ def _flat(outputs: Any) -> list[Array]:
 
 def check_layer(layer: Any, inputs: Any, *, initial_state: list[Array] | None = None,
                 mask: Array | None = None, training: bool = False, seed: int = 0,
-                eps: float = 1e-6, check_inputs: bool = True) -> GradcheckReport:
+                eps: float = 1e-6, check_inputs: bool = True,
+                engine: str = "reference") -> GradcheckReport:
     """Compare ``layer.backward`` with central differences for every parameter, each float
-    input array and each initial state. The layer must be float64."""
+    input array and each initial state, on ``engine`` (``rnnlab.engine``). The layer must be
+    float64."""
+    from .kernels import use_engine
+
+    with use_engine(engine):
+        return _check_layer(layer, inputs, initial_state, mask, training, seed, eps,
+                            check_inputs)
+
+
+def _check_layer(layer: Any, inputs: Any, initial_state: list[Array] | None,
+                 mask: Array | None, training: bool, seed: int, eps: float,
+                 check_inputs: bool) -> GradcheckReport:
     rng = np.random.default_rng([seed, 1])  # a stream of its own, unlike the test inputs'
     call_kwargs: dict[str, Any] = {"training": training, "mask": mask}
     if initial_state is not None:
@@ -155,14 +171,52 @@ def _run(layer: Any, inputs: Any, kw: dict[str, Any], calls: int) -> tuple[Any, 
 
 
 def check_cell(cell: Any, input_dim: int = 3, batch: int = 2, steps: int = 4, seed: int = 0,
-               eps: float = 1e-6) -> GradcheckReport:
+               eps: float = 1e-6, engine: str = "reference") -> GradcheckReport:
     """Run ``cell`` with the generic ``RNN`` layer (float64, sequences returned) and check every
-    parameter, the inputs and the initial states."""
+    parameter, the inputs and the initial states (on the reference engine: the cell's own
+    ``step_backward``)."""
     from .layers.recurrent import RNN
 
     rng = np.random.default_rng(seed)
     layer = RNN(cell, return_sequences=True, return_state=True, dtype="float64", seed=seed)
     x = rng.standard_normal((batch, steps, input_dim))
-    layer(x)
+    layer.build(x.shape)
     states = [rng.standard_normal((batch, s)) for s in layer.state_sizes]
-    return check_layer(layer, x, initial_state=states, seed=seed, eps=eps)
+    return check_layer(layer, x, initial_state=states, seed=seed, eps=eps, engine=engine)
+
+
+def check_compiled(layer: Any, inputs: Any, *, mask: Array | None = None,
+                   training: bool = False, seed: int = 0) -> GradcheckReport:
+    """Compare the compiled sweep of a recurrent ``layer`` (``RNN``, ``Bidirectional`` ...) with
+    the reference loop: outputs, input/initial-state gradients and every parameter gradient,
+    for one forward/backward with a random upstream gradient. Errors are relative to each
+    array's largest entry (float64: expect ~1e-14). Raises when the compiled engine does not
+    run the layer (numba missing, or a cell without a compiled sweep)."""
+    from .kernels import use_engine
+
+    rng = np.random.default_rng([seed, 2])
+    start_calls = getattr(layer, "rng_calls", 0)
+    results: list[Any] = []
+    for engine in ("reference", "compiled"):
+        with use_engine(engine):
+            kw: dict[str, Any] = {"training": training, "mask": mask}
+            out, cache = _run(layer, inputs, kw, start_calls)
+            ran = getattr(cache, "engine", None) or getattr(cache[0], "engine", None)
+            if ran != engine:
+                reason = getattr(cache, "reason", "") or getattr(cache[0], "reason", "")
+                raise RuntimeError(f"{engine} engine did not run {layer.name}: {reason}")
+            outs = _flat(out)
+            if not results:
+                G = [rng.standard_normal(np.shape(o)) for o in outs]
+            layer.zero_grad()
+            d_in = layer.backward(G if isinstance(out, (list, tuple)) else G[0], cache)
+            results.append((outs, _flat(d_in), {k: g.copy() for k, g in layer.named_grads()}))
+    report = GradcheckReport()
+    (o_r, d_r, g_r), (o_c, d_c, g_c) = results
+    for k, (a, b) in enumerate(zip(o_c, o_r)):
+        report.errors[f"output{k}"] = relative_error(np.asarray(a), np.asarray(b))
+    for k, (a, b) in enumerate(zip(d_c, d_r)):
+        report.errors[f"d_input{k}"] = relative_error(np.asarray(a), np.asarray(b))
+    for name in g_r:
+        report.errors[name] = relative_error(g_c[name], g_r[name])
+    return report

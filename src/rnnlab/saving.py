@@ -7,32 +7,45 @@ Members:
     weights/<name>.npy   every parameter and buffer (PyTorch names, "<layer>/<param>")
     optimizer/<name>.npy optimizer slots and iteration count
 
-Arrays are read with ``allow_pickle=False``; the JSON names only registered rnnlab classes. The file
+Reading is bounded: rnnlab.json is refused past ``JSON_LIMIT`` bytes, and each array's ``.npy``
+header (dtype, shape) is checked against the architecture before its data is read, in chunks, so a
+hostile file cannot make a load allocate more than the model it describes (see ``_zipread``).
+Arrays hold plain numbers only (no pickles); the JSON names only registered rnnlab classes. The file
 is written to a temporary file in the same folder and renamed over the target, so a crash mid-save
-leaves the previous file intact. Any file name is accepted (``model.keras``, ``model.h5``,
-``model.hdf5`` as in Keras code): the content is always this format.
+leaves the previous file intact. This format has its own extension, ``.rnnlab``; the file name
+decides the format written, as in Keras: ``.keras``, ``.h5``/``.hdf5`` and ``.weights.h5``
+names write Keras 3's formats (``rnnlab.keras_format``). Reading goes by content, so rnnlab
+files saved under a Keras name still load.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import math
 import os
 import struct
 import tempfile
 import warnings
 import zipfile
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ._registry import deserialize, serialize
+from ._zipread import ZipMemberError, read_member, read_npy
 
 FORMAT = "rnnlab-model"
 WEIGHTS_FORMAT = "rnnlab-weights"
 VERSION = 1
+JSON_LIMIT = 16 << 20  # bytes of rnnlab.json (a large architecture is well under 1 MiB)
+# resume arrays (callback states: best weights...) beyond the model's own weights, in bytes
+RESUME_SLACK = 1 << 20
+# resume arrays read without the model at hand: each at most this many bytes
+RESUME_LIMIT_WITHOUT_MODEL = 256 << 20
 
 
 class ModelFileError(ValueError):
@@ -66,9 +79,13 @@ def _write_atomic(path: Path, members: dict[str, bytes], overwrite: bool) -> Non
             os.fsync(fh.fileno())
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         if os.path.exists(tmp):
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.errno is not None:  # a full disk, a quota...
+            kept = "the previous file is unchanged" if path.exists() else "nothing was written"
+            raise OSError(exc.errno, f"cannot write the model file {path}: {exc.strerror} "
+                                     f"({kept})") from exc
         raise
     _fsync_dir(path.parent)
 
@@ -119,7 +136,14 @@ def save_model(model: Any, filepath: Any, overwrite: bool = True,
 
     ``resume``: extra state for continuing an interrupted run (epochs done, callback states),
     JSON values and NumPy arrays nested in dicts and lists; the arrays are stored as ``.npy``
-    members like the weights, read back by :func:`load_resume_state`."""
+    members like the weights, read back by :func:`load_resume_state`. A ``.keras``, ``.h5`` or
+    ``.hdf5`` name writes Keras's format instead (``rnnlab.keras_format``), except with
+    ``resume`` state, which only this format holds."""
+    from . import keras_format
+
+    if resume is None and keras_format.keras_kind(filepath) is not None:
+        keras_format.save_model(model, filepath, overwrite=overwrite)
+        return
     model._require_built("save")
     weights = model.state_dict()
     compile_config = _compile_config(model)
@@ -179,14 +203,21 @@ def _array_names(value: Any) -> list[str]:
     return []
 
 
-def load_resume_state(filepath: Any) -> dict[str, Any] | None:
-    """The ``resume`` state saved with a model file, or None when it holds none."""
+def load_resume_state(filepath: Any, model: Any = None) -> dict[str, Any] | None:
+    """The ``resume`` state saved with a model file, or None when it holds none.
+
+    Each array is bounded before it is read: by the model's weights (callback states hold at
+    most a copy of them) plus ``RESUME_SLACK`` when ``model`` (the loaded model) is given, else
+    by ``RESUME_LIMIT_WITHOUT_MODEL``."""
     meta, zf = _open(filepath, FORMAT)
     with zf:
         encoded = meta.get("resume")
         if encoded is None:
             return None
-        arrays = _read_arrays(zf, "resume", _array_names(encoded), filepath)
+        limit = RESUME_LIMIT_WITHOUT_MODEL if model is None else RESUME_SLACK + sum(
+            v.nbytes for v in model.state_dict().values())
+        arrays = _read_arrays(zf, "resume", _array_names(encoded), filepath,
+                              _expect_resume(limit))
         return _decode_resume(encoded, arrays)
 
 
@@ -215,16 +246,15 @@ def _open(filepath: Any, kind: str) -> tuple[dict[str, Any], zipfile.ZipFile]:
     zf = None
     try:
         zf = zipfile.ZipFile(path)
-        bad = zf.testzip()
-        if bad is not None:
-            raise ModelFileError(f"{path} is corrupt: member {bad!r} fails its checksum")
-        meta = json.loads(zf.read("rnnlab.json"))
+        # read in chunks up to the limit (a whitespace bomb is refused, never inflated); each
+        # member's CRC is checked when it is read to its end
+        meta = json.loads(read_member(zf, "rnnlab.json", JSON_LIMIT))
         if not isinstance(meta, dict):
             raise ValueError("rnnlab.json does not hold a JSON object")
     except ModelFileError:
         _close(zf)
         raise
-    except _READ_ERRORS as exc:
+    except (_READ_ERRORS + (RecursionError,)) as exc:
         _close(zf)
         raise ModelFileError(
             f"{path} is not a readable rnnlab {what} file (truncated, corrupt or another "
@@ -249,21 +279,90 @@ def _close(zf: zipfile.ZipFile | None) -> None:
         zf.close()
 
 
-def _read_arrays(zf: zipfile.ZipFile, prefix: str, names: Any,
-                 filepath: Any) -> dict[str, np.ndarray]:
+def _read_arrays(zf: zipfile.ZipFile, prefix: str, names: Any, filepath: Any,
+                 expect: Callable[[int, str, tuple[int, ...], np.dtype], str | None]
+                 ) -> dict[str, np.ndarray]:
+    """The arrays ``<prefix>/<name>.npy``; ``expect(position, name, shape, dtype)`` sees each
+    header before its data is read and returns what was expected when it does not fit."""
     if not isinstance(names, list) or not all(isinstance(n, str) for n in names):
         raise ModelFileError(f"{filepath}: the {prefix} list in rnnlab.json is not a list of "
                              "names")
+    if len(set(names)) != len(names):
+        raise ModelFileError(f"{filepath}: the {prefix} list in rnnlab.json repeats a name")
     out = {}
-    for name in names:
+    for position, name in enumerate(names):
+        def check(member: str, shape: tuple[int, ...], dtype: np.dtype,
+                  position: int = position, name: str = name) -> None:
+            wanted = expect(position, name, shape, dtype)
+            if wanted is not None:
+                raise ZipMemberError(f"member {member!r} declares {dtype} {shape}; expected "
+                                     f"{wanted}")
         try:
-            with zf.open(f"{prefix}/{name}.npy") as fh:
-                # allow_pickle=False: an object array (pickled data) is refused, never run
-                out[name] = np.lib.format.read_array(io.BytesIO(fh.read()), allow_pickle=False)
+            out[name] = read_npy(zf, f"{prefix}/{name}.npy", check)
+        except ZipMemberError as exc:
+            raise ModelFileError(f"{filepath}: {exc}") from exc
         except _READ_ERRORS as exc:
             raise ModelFileError(f"{filepath}: array {prefix}/{name} is missing or unreadable: "
                                  f"{exc}") from exc
     return out
+
+
+def _float_dtype(dtype: np.dtype) -> bool:
+    return dtype.kind == "f" and dtype.itemsize in (4, 8)
+
+
+def _expect_weights(model: Any, by_position: bool = False
+                    ) -> Callable[[int, str, tuple[int, ...], np.dtype], str | None]:
+    """Each weight as the architecture has it: the same shape, a float32/float64 dtype (cast on
+    loading). ``by_position``: a name the model lacks is checked against the model's array at
+    the same position (``load_weights`` matches layers by position when names differ)."""
+    own = model.state_dict()
+    order = list(own.values())
+
+    def expect(position: int, name: str, shape: tuple[int, ...], dtype: np.dtype) -> str | None:
+        target = own.get(name)
+        if target is None and by_position and position < len(order):
+            target = order[position]
+        fits = target is not None and shape == target.shape and (
+            _float_dtype(dtype) or dtype == target.dtype)
+        if fits:
+            return None
+        if by_position:
+            return ("an array of the model: the weights do not fit the model, by layer name or "
+                    f"by position: the model has {[(k, v.shape) for k, v in own.items()]}")
+        if target is None:
+            return f"only the model's arrays {sorted(own)}"
+        return f"{target.dtype} {target.shape} (float32 or float64) as the architecture has it"
+
+    return expect
+
+
+def _expect_optimizer(model: Any) -> Callable[[int, str, tuple[int, ...], np.dtype], str | None]:
+    """Optimizer state: scalars ``iterations`` / ``learning_rate``, and ``<slot>/<param>`` slots
+    shaped like the parameter (keyed structurally, ``layers.<i>.<path>``, or by layer name in
+    files written before structural keys)."""
+    own = {**model.state_dict(), **dict(model.named_params())}
+
+    def expect(position: int, name: str, shape: tuple[int, ...], dtype: np.dtype) -> str | None:
+        if name in ("iterations", "learning_rate"):
+            return None if math.prod(shape) == 1 else "a single number"
+        _, _, param = name.partition("/")
+        target = own.get(param)
+        if target is None:
+            return f"a slot of one of the model's parameters {sorted(own)}"
+        if shape != target.shape or not _float_dtype(dtype):
+            return f"float32/float64 {target.shape}, the shape of parameter {param!r}"
+        return None
+
+    return expect
+
+
+def _expect_resume(limit: int) -> Callable[[int, str, tuple[int, ...], np.dtype], str | None]:
+    def expect(position: int, name: str, shape: tuple[int, ...], dtype: np.dtype) -> str | None:
+        nbytes = math.prod(shape) * dtype.itemsize
+        return None if nbytes <= limit else f"at most {limit} bytes"
+
+    return expect
 
 
 def _compile_from_spec(spec: dict[str, Any]) -> dict[str, Any]:
@@ -287,7 +386,12 @@ def _compile_from_spec(spec: dict[str, Any]) -> dict[str, Any]:
 
 
 def load_model(filepath: Any, compile: bool = True) -> Any:
-    """Rebuild a model saved with ``model.save``: architecture, weights, optimizer state."""
+    """Rebuild a model saved with ``model.save``: architecture, weights, optimizer state; a
+    Keras 3 ``.keras`` archive or legacy HDF5 file is recognised by its content."""
+    from . import keras_format
+
+    if Path(filepath).exists() and keras_format.detect(filepath) in ("keras", "hdf5"):
+        return keras_format.load_model(filepath, compile=compile)
     meta, zf = _open(filepath, FORMAT)
     with zf:
         try:
@@ -297,7 +401,8 @@ def load_model(filepath: Any, compile: bool = True) -> Any:
         if not model.built:
             model._require_built("load_model")
         try:
-            model.load_state_dict(_read_arrays(zf, "weights", meta.get("weights"), filepath))
+            model.load_state_dict(_read_arrays(zf, "weights", meta.get("weights"), filepath,
+                                               _expect_weights(model)))
         except ModelFileError:
             raise
         except ValueError as exc:
@@ -318,8 +423,9 @@ def load_model(filepath: Any, compile: bool = True) -> Any:
         if compile and meta.get("compile"):
             try:
                 model.compile(**_compile_from_spec(meta["compile"]))
-                model.optimizer.load_state_dict(
-                    _read_arrays(zf, "optimizer", meta.get("optimizer"), filepath))
+                model.optimizer.load_state_dict(model.structural_slot_keys(
+                    _read_arrays(zf, "optimizer", meta.get("optimizer"), filepath,
+                                 _expect_optimizer(model))))
             except ModelFileError:
                 raise
             except (KeyError, TypeError, ValueError) as exc:
@@ -330,6 +436,12 @@ def load_model(filepath: Any, compile: bool = True) -> Any:
 
 
 def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
+    """rnnlab's weights file; a ``.weights.h5``/``.h5`` name writes Keras's weights file."""
+    from . import keras_format
+
+    if keras_format.keras_kind(filepath) in ("weights.h5", "h5"):
+        keras_format.save_weights(model, filepath, overwrite=overwrite)
+        return
     weights = model.state_dict()
     meta = {"format": WEIGHTS_FORMAT, "version": VERSION, "weights": list(weights)}
     members = {"rnnlab.json": json.dumps(meta).encode()}
@@ -340,10 +452,17 @@ def save_weights(model: Any, filepath: Any, overwrite: bool = True) -> None:
 def load_weights(model: Any, filepath: Any) -> None:
     """Load weights saved with ``save_weights``. Layers are matched by name; when the names
     differ (the same architecture built again, so Keras's automatic names moved on) they are
-    matched by position, as Keras's ``load_weights`` does for HDF5 files."""
+    matched by position, as Keras's ``load_weights`` does for HDF5 files. A Keras HDF5 weights
+    file (or a legacy full-model file) is recognised by its content."""
+    from . import keras_format
+
+    if Path(filepath).exists() and keras_format.detect(filepath) == "hdf5":
+        keras_format.load_weights(model, filepath)
+        return
     meta, zf = _open(filepath, WEIGHTS_FORMAT)
     with zf:
-        arrays = _read_arrays(zf, "weights", meta.get("weights"), filepath)
+        arrays = _read_arrays(zf, "weights", meta.get("weights"), filepath,
+                              _expect_weights(model, by_position=True))
     if set(arrays) != set(model.state_dict()):
         arrays = _match_by_position(model, arrays, filepath)
     try:

@@ -22,7 +22,8 @@ def test_mnist_rows_smoke_writes_files_and_learns(tmp_path, shared_data):
     metrics = json.loads((tmp_path / "metrics.json").read_text())
     assert {"test_accuracy", "test_loss", "val_accuracy", "train_size",
             "test_size"} <= set(metrics)
-    assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    # beats chance (0.1) on 150 test digits by more than four standard errors of guessing
+    assert metrics["test_accuracy"] > 0.2
     losses = _history(tmp_path / "history.csv")
     assert len(losses) == result.config["epochs"]
     assert losses[-1] < losses[0]

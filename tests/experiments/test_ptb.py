@@ -66,16 +66,25 @@ def test_fast_and_keras_formulations_compute_the_same_loss(rng):
     assert fast.layers[1].states is None
 
 
-def test_reference_sgd_step_equals_scaled_mean_loss_step():
-    # the reference clips the gradient of sum_t(mean_b loss) at global norm 5 with lr 1;
-    # rnnlab's mean loss uses lr 1*T and clip 5/T: identical updates
-    from rnnlab.optimizers import clip_gradients
-
-    g = np.array([3.0, 4.0, 12.0])            # gradient of the mean loss, norm 13
-    T = 20
-    ref = clip_gradients([T * g], global_clipnorm=5.0)[0]
-    ours = T * clip_gradients([g], global_clipnorm=5.0 / T)[0]
-    np.testing.assert_allclose(ref, ours)
+@pytest.mark.parametrize("scale", [1e-4, 1.0, 1e3])  # unclipped, clipped, far past the clip
+def test_the_experiments_optimizer_makes_the_reference_sgd_step(scale):
+    """The reference clips the gradient of sum_t(mean_b loss), T times the gradient of rnnlab's
+    mean loss, at global norm max_grad_norm and steps with lr: the optimizer the experiment
+    builds must make that step (read from the model build_model compiles, not restated)."""
+    c = resolve_config("ptb", {"hidden": 8, "layers": 2, "num_steps": 7, "batch_size": 3,
+                               "lr": 0.7, "max_grad_norm": 2.5})
+    model = build_model(c, 30)
+    params = {k: v.astype(np.float64) for k, v in model.named_params(trainable_only=True)}
+    rng = np.random.default_rng(1)
+    grads = {k: scale * rng.standard_normal(v.shape) for k, v in params.items()}
+    T = c["num_steps"]
+    total = T * np.sqrt(sum(float(np.sum(g * g)) for g in grads.values()))
+    factor = min(1.0, c["max_grad_norm"] / total)  # the reference's tf.clip_by_global_norm
+    expected = {k: params[k] - c["lr"] * factor * T * grads[k] for k in params}
+    model.optimizer.apply(params, grads)
+    for k in params:
+        np.testing.assert_allclose(params[k], expected[k], rtol=1e-12, atol=1e-15)
+    assert (factor < 1.0) == (scale >= 1.0)
 
 
 def test_ptb_measures_test_perplexity_when_the_test_file_is_there(shared_data, tmp_path):

@@ -11,14 +11,15 @@ from rnnlab.models import load_model
 
 
 def test_sentiment_tiny_smoke_writes_files_and_learns(tmp_path, shared_data):
-    run_experiment("sentiment-tiny", smoke=True, out=tmp_path / "run", verbose=0,
-                   data=shared_data / "tiny_sentiment")
+    run_experiment("sentiment-tiny", {"epochs": 10}, smoke=True, out=tmp_path / "run",
+                   verbose=0, data=shared_data / "tiny_sentiment")
     out = tmp_path / "run"
     for name in ("config.json", "metrics.json", "history.csv", "model.rnnlab", "curves.png",
                  "test_predictions.png"):
         assert (out / name).exists(), name
     metrics = json.loads((out / "metrics.json").read_text())
-    assert 0.0 <= metrics["test_accuracy"] <= 1.0
+    # beats chance on the 20 balanced test phrases (14/20 or more: p = 0.058 by guessing)
+    assert metrics["test_accuracy"] >= 0.7
     with open(out / "history.csv") as fh:
         losses = [float(r["loss"]) for r in csv.DictReader(fh)]
     assert losses[-1] < losses[0]

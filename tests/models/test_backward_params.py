@@ -15,13 +15,13 @@ from rnnlab.layers import GRU, LSTM, RNN, Add, Bidirectional, Dense, Input, Simp
 from rnnlab.models import Model, Sequential
 from rnnlab.random import set_random_seed
 
-ENGINES = ["reference", "numpy", pytest.param("numba", marks=pytest.mark.skipif(
+ENGINES = ["reference", pytest.param("compiled", marks=pytest.mark.skipif(
     not kernels.numba_status()[0], reason="numba engine unavailable"))]
 
 
 @pytest.fixture
 def engine(request: Any, monkeypatch: pytest.MonkeyPatch) -> str:
-    monkeypatch.setenv(kernels.ENV_VAR, request.param)
+    monkeypatch.setattr(kernels, "_env_default", [kernels.check_engine(request.param)])
     return request.param
 
 
@@ -95,20 +95,21 @@ def test_model_backward_without_input_grads(engine: str, build: Any) -> None:
         np.testing.assert_array_equal(got[0][k], got[1][k], err_msg=k)
 
 
+@pytest.mark.skipif(not kernels.numba_status()[0], reason="numba engine unavailable")
 def test_training_skips_the_input_gradient_product(monkeypatch: pytest.MonkeyPatch) -> None:
     """train_on_batch asks for no input gradient: the first recurrent layer's dX product is
-    not computed (driver._params_backward gets need_dx=False), the second's is."""
+    not computed (driver.params_backward gets need_dx=False), the second's is."""
     from rnnlab.kernels import driver
 
-    monkeypatch.setenv(kernels.ENV_VAR, "numpy")
+    monkeypatch.setattr(kernels, "_env_default", [kernels.check_engine("compiled")])
     seen: list[bool] = []
-    real = driver._params_backward
+    real = driver.params_backward
 
     def spy(q: Any, cell: Any, dZ: Any, need_dx: bool = True) -> Any:
         seen.append(need_dx)
         return real(q, cell, dZ, need_dx)
 
-    monkeypatch.setattr(driver, "_params_backward", spy)
+    monkeypatch.setattr(driver, "params_backward", spy)
     set_random_seed(0)
     model = Sequential([Input((5, 3)), LSTM(4, return_sequences=True), LSTM(2), Dense(1)])
     model.compile(optimizer="sgd", loss="mse")

@@ -88,10 +88,11 @@ def test_model_checkpoint_writes_named_files_and_only_the_best(tmp_path):
 
 
 class NanAfter:
-    """A generator-like dataset whose targets turn NaN at batch ``bad`` (counted over epochs)."""
+    """A generator-like dataset after whose batch ``bad`` (counted over epochs) the model's
+    weights turn NaN, as diverging weights do (NaN targets are refused before any step)."""
 
-    def __init__(self, bad):
-        self.bad = bad
+    def __init__(self, bad, model):
+        self.bad, self.model = bad, model
         self.count = 0
         self.x, self.y = _xy(4)
 
@@ -100,8 +101,11 @@ class NanAfter:
 
     def __next__(self):
         self.count += 1
-        y = self.y if self.count <= self.bad else np.full_like(self.y, np.nan)
-        return self.x, y
+        if self.count == self.bad + 1:
+            weights = self.model.get_weights()
+            weights[0] = np.full_like(weights[0], np.nan)
+            self.model.set_weights(weights)
+        return self.x, self.y
 
 
 def test_terminate_on_nan_keeps_the_last_good_checkpoint(tmp_path, capsys):
@@ -111,7 +115,7 @@ def test_terminate_on_nan_keeps_the_last_good_checkpoint(tmp_path, capsys):
     batches = []
     counter = LambdaCallback(on_train_batch_end=lambda b, logs: batches.append(logs["loss"]))
     with pytest.warns(UserWarning, match="not saving a checkpoint"):
-        history = model.fit(NanAfter(bad=10), steps_per_epoch=4, epochs=6, verbose=0,
+        history = model.fit(NanAfter(10, model), steps_per_epoch=4, epochs=6, verbose=0,
                             callbacks=[log, counter, TerminateOnNaN(), checkpoint])
     assert "Invalid loss, terminating training" in capsys.readouterr().out
     assert len(batches) == 11 and np.isnan(batches[-1])  # stopped at the first NaN batch
@@ -126,7 +130,7 @@ def test_terminate_on_nan_keeps_the_last_good_checkpoint(tmp_path, capsys):
 def test_terminate_on_nan_can_raise():
     model = _model()
     with pytest.raises(RuntimeError, match="NaN or Inf loss"):
-        model.fit(NanAfter(bad=2), steps_per_epoch=4, epochs=2, verbose=0,
+        model.fit(NanAfter(2, model), steps_per_epoch=4, epochs=2, verbose=0,
                   callbacks=[TerminateOnNaN(raise_error=True)])
 
 

@@ -49,7 +49,7 @@ def test_resume_in_a_fresh_process_is_exact(tmp_path):
 
     first = _build()
     first.fit(x, y, epochs=2, **FIT)
-    first.save(tmp_path / "half.keras")
+    first.save(tmp_path / "half.rnnlab")
     np.save(tmp_path / "x.npy", x)
     np.save(tmp_path / "y.npy", y)
     script = textwrap.dedent(f"""
@@ -57,16 +57,16 @@ def test_resume_in_a_fresh_process_is_exact(tmp_path):
         import numpy as np
         import rnnlab
         folder = sys.argv[1]
-        model = rnnlab.models.load_model(folder + "/half.keras")
+        model = rnnlab.models.load_model(folder + "/half.rnnlab")
         x, y = np.load(folder + "/x.npy"), np.load(folder + "/y.npy")
         history = model.fit(x, y, epochs=4, initial_epoch=2, **{FIT!r})
-        model.save(folder + "/done.keras")
+        model.save(folder + "/done.rnnlab")
         with open(folder + "/history.json", "w") as fh:
             json.dump({{"epoch": history.epoch, "history": history.history}}, fh)
     """)
     subprocess.run([sys.executable, "-c", script, str(tmp_path)], check=True, timeout=300)
 
-    resumed = rnnlab.models.load_model(tmp_path / "done.keras")
+    resumed = rnnlab.models.load_model(tmp_path / "done.rnnlab")
     assert _same_weights(full, resumed)
     record = json.loads((tmp_path / "history.json").read_text())
     assert record["epoch"] == [2, 3]
@@ -97,11 +97,11 @@ def test_resume_without_the_saved_random_state_would_differ(tmp_path):
     full.fit(x, y, epochs=3, **FIT)
     first = _build()
     first.fit(x, y, epochs=2, **FIT)
-    first.save(tmp_path / "half.keras")
-    resumed = rnnlab.models.load_model(tmp_path / "half.keras")
+    first.save(tmp_path / "half.rnnlab")
+    resumed = rnnlab.models.load_model(tmp_path / "half.rnnlab")
     resumed.fit(x, y, epochs=3, initial_epoch=2, **FIT)
     assert _same_weights(full, resumed)
-    broken = rnnlab.models.load_model(tmp_path / "half.keras")
+    broken = rnnlab.models.load_model(tmp_path / "half.rnnlab")
     for layer in broken.layers:
         layer.rng_calls = 0
     broken.fit(x, y, epochs=3, initial_epoch=2, **FIT)
@@ -185,7 +185,7 @@ def test_saving_does_not_move_the_global_seed_stream(tmp_path):
                                    layers.Dense(2)])
         model.compile("sgd", "mse")
         if save:
-            model.save(tmp_path / "m.keras")
+            model.save(tmp_path / "m.rnnlab")
         later = layers.Dense(3)
         later(np.zeros((1, 2)))
         weights.append(later.get_weights()[0])

@@ -23,7 +23,30 @@ A cell provides:
 ``gate_values(cache)``  optional, for introspection: the step's activated gates by name, each
     ``(N, H)``, read from the cache ``step`` returned (views, not copies). Default: ``{}``.
 
-``rnnlab.gradcheck.check_cell`` verifies a cell against central differences. Built-in cells store
+Optionally, a compiled sweep (how the built-in cells run fast; a user's cell does the same):
+
+``compiled_sweep()``  ``-> CompiledSweep | None`` (``rnnlab.kernels.driver``). A cell returning
+    one for its current configuration runs on it; None (the default) runs the reference loop
+    (``rnnlab.layers.sweep``). The sweep is a subclass of ``CompiledSweep`` setting ``gates``
+    (``P`` has ``gates·units`` columns; the cell has ``units``, ``params`` ``weight_ih``,
+    ``weight_hh`` (+ ``bias_ih``/``bias_hh`` with ``use_bias``/``recurrent_bias``)) and
+    implementing, over the time-major buffers of ``driver.Seq``:
+    ``allocate(q, state, start)`` its own buffers (``q.extra``); ``run_forward(q)`` all steps;
+    ``run_backward(q, W, dY, dZ, ds, lo, hi, dlo, dhi, acc)`` BPTT over one window;
+    optionally ``final_state(q)``, ``recurrent_grads(q, cell, dZ2, prev2, bsum)`` and
+    ``step_states(q)`` (per-step states and gate activations for introspection). Each
+    ``run_*`` calls a numba kernel on batch row blocks (``_numba_kernels.parallel_rows``);
+    ``_numba_kernels`` has the shared pieces (``positions``, ``output_grad``, ``mm_panels``,
+    ``recurrent_operand``, ``finish_masked``, ``skip_masked_row``, ``add_rows``, ``vtanh``).
+    ``rnnlab.gradcheck.check_compiled(layer, x)`` compares it with the reference step; the
+    built-in cells keep theirs in ``<cell>/sweep.py`` beside ``<cell>/cell.py``.
+
+Introspection and inference: ``RNN.trace(x)`` returns every step's states (and, on compiled
+sweeps, gate activations) from the same sweeps, keeping no backward cache
+(``keep_cache=False`` of ``driver.forward`` / ``layers.sweep.reference_forward``).
+
+``rnnlab.gradcheck.check_cell`` verifies a cell against central differences (on the reference
+loop, so it checks ``step_backward`` itself). Built-in cells store
 their weights in PyTorch's layout (``weight_ih (G·H, D)``, ``weight_hh (G·H, H)``, ``bias_ih``,
 ``bias_hh``) and convert to Keras's layout in ``get_keras_weights``/``set_keras_weights``.
 """
@@ -70,6 +93,11 @@ class Cell(Module):
     def gate_values(self, cache: Any) -> dict[str, Array]:
         """The activated gates of one step by name (``{}``: a cell without gates)."""
         return {}
+
+    def compiled_sweep(self) -> Any | None:
+        """The compiled sweep for the cell's current configuration (a
+        ``rnnlab.kernels.driver.CompiledSweep``), or None: the reference loop runs it."""
+        return None
 
 
 class GatedCell(Cell):
@@ -206,6 +234,13 @@ class GatedCell(Cell):
                 self.params["bias_hh"][...] = self._to_torch(bias[1])
             else:
                 self.params["bias_ih"][...] = self._to_torch(bias)
+
+    def compiled_available(self) -> bool:
+        """Whether a compiled sweep can run this cell at all: a float32/float64 cell and a
+        usable numba (``rnnlab.kernels.numba_status``)."""
+        from ..kernels import numba_status
+
+        return getattr(self, "dtype", None) in ("float32", "float64") and numba_status()[0]
 
     # -- shared sequence-level pieces
     def project_inputs(self, x: Array) -> Array:

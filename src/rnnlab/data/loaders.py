@@ -23,10 +23,12 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import math
 import os
 import re
 import tarfile
 import zipfile
+import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,7 +113,7 @@ def _read_text_file(p: Path, encoding: str = "utf-8") -> str:
                 raw = f.read()
         else:
             raw = p.read_bytes()
-    except (OSError, EOFError) as exc:
+    except (OSError, EOFError, zlib.error) as exc:
         raise DataFormatError(
             f"cannot read {p}: {exc} (expected a plain or gzip text file)"
         ) from exc
@@ -538,12 +540,19 @@ def read_idx(path: PathLike, expected_magic: int | None = None) -> np.ndarray:
     p = Path(path)
     if not p.is_file():
         raise DatasetNotFoundError(f"IDX file not found: {p}")
-    raw = p.read_bytes()
-    if raw[:2] == b"\x1f\x8b":
-        try:
-            raw = gzip.decompress(raw)
-        except (OSError, EOFError) as exc:
-            raise DataFormatError(f"{p}: corrupt or truncated gzip data ({exc})") from exc
+    with open(p, "rb") as plain:
+        gzipped = plain.read(2) == b"\x1f\x8b"
+    # read as a stream: the header first, then exactly the data it declares (a compressed file
+    # is never inflated past what its header promises)
+    try:
+        with (gzip.open(p, "rb") if gzipped else open(p, "rb")) as f:
+            return _read_idx_stream(p, f, expected_magic)
+    except (OSError, EOFError, zlib.error) as exc:
+        raise DataFormatError(f"{p}: corrupt or truncated gzip data ({exc})") from exc
+
+
+def _read_idx_stream(p: Path, f: Any, expected_magic: int | None) -> np.ndarray:
+    raw = f.read(4)
     if len(raw) < 4:
         raise DataFormatError(
             f"{p}: {len(raw)} bytes is too short for an IDX header (magic number)"
@@ -557,18 +566,29 @@ def read_idx(path: PathLike, expected_magic: int | None = None) -> np.ndarray:
         raise DataFormatError(f"{p}: IDX magic number is {magic}, expected {expected_magic}")
     ndim = raw[3]
     header = 4 + 4 * ndim
+    raw += f.read(4 * ndim)
     if len(raw) < header:
         raise DataFormatError(f"{p}: truncated IDX header ({len(raw)} bytes, need {header})")
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     dt = np.dtype(_IDX_TYPES[raw[2]])
-    expected = int(np.prod(dims, dtype=np.int64)) * dt.itemsize
-    got = len(raw) - header
+    expected = math.prod(dims) * dt.itemsize  # Python integers: no overflow
+    data = bytearray()
+    while len(data) < expected:
+        chunk = f.read(min(1 << 22, expected - len(data)))
+        if not chunk:
+            break
+        data += chunk
+    got = len(data) + len(f.read(1))
     if got != expected:
         raise DataFormatError(
-            f"{p}: IDX data has {got} bytes but the header {dims} needs {expected} "
-            f"({'truncated' if got < expected else 'trailing bytes'})"
+            f"{p}: IDX data has {'at least ' if got > expected else ''}{got} bytes but the header "
+            f"{dims} needs {expected} ({'truncated' if got < expected else 'trailing bytes'})"
         )
-    arr = np.frombuffer(raw, dtype=dt, offset=header).reshape(dims)
+    raw, header = data, 0
+    try:
+        arr = np.frombuffer(raw, dtype=dt, offset=header).reshape(dims)
+    except ValueError as exc:  # an empty array whose other sizes no array can have
+        raise DataFormatError(f"{p}: IDX header sizes {dims} are not an array's ({exc})") from exc
     return arr.astype(dt.newbyteorder("="))
 
 
@@ -635,46 +655,54 @@ def read_text_label_csv(
         raise DatasetNotFoundError(
             f"CSV file not found: {p} (expected a {text_column},{label_column} file)"
         )
-    with open(p, newline="", encoding="utf-8-sig") as f:
-        reader = csv.reader(f)
-        header = next(reader, None)
-        if not header:
-            raise DataFormatError(
-                f"{p} is empty; expected a header row {text_column},{label_column}"
-            )
-        header = [h.strip() for h in header]
-        cols = []
-        for c in (text_column, label_column):
-            if c not in header:
-                raise UnknownColumnError(
-                    f"column {c!r} not found in {p}; available columns: "
-                    + ", ".join(map(repr, header))
+    line = 1
+    try:
+        with open(p, newline="", encoding="utf-8-sig") as f:
+            reader = csv.reader(f)
+            header = next(reader, None)
+            if not header:
+                raise DataFormatError(
+                    f"{p} is empty; expected a header row {text_column},{label_column}"
                 )
-            cols.append(header.index(c))
-        texts: list[str] = []
-        labels: list[int] = []
-        bad: list[str] = []
-        for row in reader:
-            if not row or (len(row) == 1 and not row[0].strip()):
-                continue
-            line = reader.line_num
-            if len(row) != len(header):
-                bad.append(f"line {line}: {len(row)} fields, expected {len(header)}")
-                continue
-            text, lab = row[cols[0]].strip(), row[cols[1]].strip().lower()
-            if not text:
-                bad.append(f"line {line}: empty text")
-                continue
-            if lab in _TRUE:
-                labels.append(1)
-            elif lab in _FALSE:
-                labels.append(0)
-            elif re.fullmatch(r"[+-]?\d+", lab):
-                labels.append(int(lab))
-            else:
-                bad.append(f"line {line}: label {row[cols[1]]!r} is not an integer or true/false")
-                continue
-            texts.append(text)
+            header = [h.strip() for h in header]
+            cols = []
+            for c in (text_column, label_column):
+                if c not in header:
+                    raise UnknownColumnError(
+                        f"column {c!r} not found in {p}; available columns: "
+                        + ", ".join(map(repr, header))
+                    )
+                cols.append(header.index(c))
+            texts: list[str] = []
+            labels: list[int] = []
+            bad: list[str] = []
+            for row in reader:
+                if not row or (len(row) == 1 and not row[0].strip()):
+                    continue
+                line = reader.line_num
+                if len(row) != len(header):
+                    bad.append(f"line {line}: {len(row)} fields, expected {len(header)}")
+                    continue
+                text, lab = row[cols[0]].strip(), row[cols[1]].strip().lower()
+                if not text:
+                    bad.append(f"line {line}: empty text")
+                    continue
+                if lab in _TRUE:
+                    labels.append(1)
+                elif lab in _FALSE:
+                    labels.append(0)
+                elif re.fullmatch(r"[+-]?\d+", lab):
+                    labels.append(int(lab))
+                else:
+                    bad.append(f"line {line}: label {row[cols[1]]!r} is not an integer or "
+                               "true/false")
+                    continue
+                texts.append(text)
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{p} is not UTF-8 text (byte {exc.start}: {exc.reason}); "
+                              "expected a UTF-8 CSV file") from exc
+    except csv.Error as exc:
+        raise DataFormatError(f"{p}: line {line}: not readable as CSV ({exc})") from exc
     if bad:
         raise DataFormatError(f"{p}: {len(bad)} malformed row(s): " + "; ".join(bad[:5]))
     if not texts:

@@ -5,7 +5,7 @@ recurrent layer.
     flow.state_grad_norm["lstm"]       # (T,) batch mean of ‖∂L/∂h_t‖₂
     flow.cell_grad_norm["lstm"]        # (T,) the same for the LSTM cell state c_t
     flow.jacobian_norm["lstm"]         # (T,) batch mean of ‖∂h_T/∂h_t‖_F
-    flow.param_grad_norm["lstm/cell.weight_hh"]
+    flow.param_grad_norm["layers.0.cell.weight_hh"]
     flow.plot()                        # a matplotlib figure, log scale
 
 What is computed (all in float64, whatever the model's dtype, on a copy of the model: the model,
@@ -107,7 +107,7 @@ def gradient_flow(model: Any, x: Any, y: Any, *, truncated: bool = False,
         xs, ys = clone._prepare(x, y)
         outs, out_masks, cache = clone.forward(xs, training=False)
         total, d_outs = 0.0, []
-        for loss, w, yt, o, m in zip(clone.losses, clone.loss_weights, ys, outs, out_masks):
+        for loss, w, yt, o, m in zip(clone.loss_objects, clone.loss_weights, ys, outs, out_masks):
             value, g = loss.value_and_grad(yt, o, mask=m)
             total += w * float(value)
             d_outs.append(g * w)

@@ -4,6 +4,10 @@
 itself but through ``ctx`` (``ctx.fit`` runs ``model.fit`` with checkpointing, history and a
 progress bar; ``ctx.save_plot`` writes a PNG), and returns a flat dict of final figures that
 becomes ``metrics.json``. Experiments never print: the CLI does.
+
+``presets`` are named recipes: settings laid over ``defaults`` by ``rnnlab run NAME --preset
+P`` (then ``--smoke`` and explicit options on top). Each preset's keys must be settings of the
+experiment; ``seed`` is the recipe of the source an experiment reproduces, exactly as published.
 """
 
 from __future__ import annotations
@@ -26,6 +30,9 @@ class Experiment:
     choices: dict[str, tuple[Any, ...]] = field(default_factory=dict)
     metric: str = ""                         # the metrics.json key a sweep summarises, if any
     mode: str = "min"                        # whether that metric is better "min" or "max"
+    # named sets of settings chosen with the "preset" option ("default": the defaults alone);
+    # smoke settings and the user's options apply on top of a preset
+    presets: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
 _EXPERIMENTS: dict[str, Experiment] = {}

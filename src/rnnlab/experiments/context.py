@@ -110,6 +110,7 @@ class RunContext:
         cut back to the checkpoint's epochs and the callbacks get their states back."""
         from ..callbacks import CSVLogger
         from ..saving import load_model, load_resume_state
+        from .nan_guard import StopOnNonFiniteLoss
 
         suffix = f"-{label}" if label else ""
         ckpt = self.out / f"checkpoint{suffix}.rnnlab"
@@ -120,18 +121,18 @@ class RunContext:
         if self.resume and ckpt.exists():
             restored = load_model(ckpt)
             model.set_weights(restored.get_weights())
-            model.optimizer.load_state_dict(
-                _rename_slots(restored.optimizer.state_dict(), restored, model))
+            model.optimizer.load_state_dict(restored.optimizer.state_dict())
             model.shuffle_seed = restored.shuffle_seed
             for mine, theirs in zip(model.layers, restored.layers):
                 mine.rng_calls = theirs.rng_calls
                 mine._seed_value = theirs.seed_value()
-            saved = load_resume_state(ckpt) or {}
+            saved = load_resume_state(ckpt, restored) or {}
             initial_epoch = _saved_epochs(saved, history_csv)
             _cut_history(history_csv, initial_epoch)
             states = saved.get("callbacks")
         callbacks += [CSVLogger(str(history_csv), append=initial_epoch > 0),
-                      RunCheckpoint(ckpt, callbacks[:], states), *self.observers]
+                      RunCheckpoint(ckpt, callbacks[:], states), StopOnNonFiniteLoss(ckpt),
+                      *self.observers]
         kwargs.setdefault("verbose", self.verbose)
         history = model.fit(x, y, callbacks=callbacks, initial_epoch=initial_epoch, **kwargs)
         return history
@@ -172,17 +173,6 @@ class RunContext:
             for i in range(n):
                 w.writerow([i, *[history[k][i] if i < len(history[k]) else "" for k in keys]])
         return path
-
-
-def _rename_slots(state: dict[str, Any], source: Any, target: Any) -> dict[str, Any]:
-    """Optimizer slots are keyed by parameter name; layer names differ when the same model is
-    built twice in one process, so map the names by position."""
-    names = dict(zip((n for n, _ in source.named_params()), (n for n, _ in target.named_params())))
-    out = {}
-    for key, value in state.items():
-        slot, _, param = key.partition("/")
-        out[f"{slot}/{names.get(param, param)}" if param else key] = value
-    return out
 
 
 def read_history(path: Path) -> dict[str, list[float]]:

@@ -11,8 +11,15 @@ similarity,
   answer one would expect, counted as a hit when it is among the top 5,
 
 in ``neighbours.txt``, and draws a 2-D PCA projection (NumPy SVD of the centred vectors) of the
-~300 most frequent words with their labels (``embeddings.png``). Counts and flags go into
-``metrics.json``.
+~300 most frequent words with their labels (``embeddings.png``) and, beside it, a t-SNE map of
+the same words (``tsne.png``; scikit-learn's ``TSNE`` with cosine distances: PCA keeps only the
+two directions of largest variance, t-SNE keeps each word's near neighbours together, which is
+what the neighbour lists are about). Counts and flags go into ``metrics.json``.
+
+``--pretrained FILE`` analyses someone else's vectors (GloVe / word2vec text, the first
+``vocab_size`` words of the file, which are the most frequent in GloVe's files) instead of
+training; ``--method skipgram`` learns the vectors with word2vec's skip-gram with negative
+sampling (:mod:`rnnlab.experiments.skipgram`) instead of the language model.
 """
 
 from __future__ import annotations
@@ -84,6 +91,21 @@ def build_model(c: dict[str, Any], vocab_size: int) -> Any:
 
 
 def run(ctx: RunContext) -> dict[str, Any]:
+    c = ctx.config
+    if c["pretrained"]:  # someone else's vectors (GloVe / word2vec text): only the analysis
+        from .word_vectors import read_word_vectors
+
+        words, emb = read_word_vectors(c["pretrained"], limit=c["vocab_size"])
+        header = f"{len(words)} pretrained {emb.shape[1]}-d word vectors from {c['pretrained']}"
+        return {**describe(ctx, emb, words, header), "words": len(words)}
+    if c["method"] == "skipgram":
+        from .skipgram import run_skipgram
+
+        return run_skipgram(ctx)
+    return run_lm(ctx)
+
+
+def run_lm(ctx: RunContext) -> dict[str, Any]:
     from .. import random as rnd
     from . import plots
 
@@ -100,12 +122,51 @@ def run(ctx: RunContext) -> dict[str, Any]:
     ctx.save_model(model)
 
     emb = model.layers[0].get_weights()[0]
+    header = (f"{V} learned {emb.shape[1]}-d word vectors (LSTM LM on PTB, {len(hist['loss'])} "
+              f"epoch(s), valid perplexity {math.exp(hist['val_loss'][-1]):.1f})")
+    metrics = describe(ctx, emb, words, header)
+    fig = plots.curves({"loss": hist["loss"], "val_loss": hist["val_loss"]},
+                       "embeddings LM: cross-entropy (nats/word)")
+    ctx.save_plot(fig, "loss.png")
+    return {
+        "val_perplexity": math.exp(hist["val_loss"][-1]),
+        "train_perplexity": math.exp(hist["loss"][-1]),
+        "first_epoch_train_loss": hist["loss"][0],
+        "train_loss": hist["loss"][-1],
+        "epochs": len(hist["loss"]),
+        "seconds_per_epoch": float(np.mean(hist["seconds"])),
+        **metrics,
+    }
+
+
+def tsne_2d(vectors: np.ndarray, seed: int) -> np.ndarray:
+    """A 2-D t-SNE map (scikit-learn's ``TSNE``, cosine distances, PCA start, perplexity at most
+    30 and below the number of points); a clear error when scikit-learn is not installed."""
+    try:
+        from sklearn.manifold import TSNE
+    except ImportError:
+        raise ImportError("the t-SNE plot needs scikit-learn: pip install 'rnnlab[lab]' (or "
+                          "pass --tsne false)") from None
+    perplexity = float(min(30.0, max(2.0, (len(vectors) - 1) / 3)))
+    data = np.asarray(vectors, np.float64)
+    start = pca_2d(data)  # the PCA start, scaled as scikit-learn's init="pca" does
+    start = start / max(float(np.std(start[:, 0])), 1e-12) * 1e-4
+    return np.asarray(TSNE(n_components=2, perplexity=perplexity, metric="cosine", init=start,
+                           random_state=seed).fit_transform(data))
+
+
+def describe(ctx: RunContext, emb: np.ndarray, words: list[str], header: str
+             ) -> dict[str, Any]:
+    """Neighbours and analogies (``neighbours.txt``), the PCA map (``embeddings.png``) and,
+    with ``tsne``, the t-SNE map (``tsne.png``) of the first ``plot_words`` rows of ``emb``
+    (the rows follow ``words``, most frequent first)."""
+    from . import plots
+
+    c = ctx.config
     unit = unit_rows(emb)
-    index = data.vocab.stoi
+    index = {w: i for i, w in enumerate(words)}
     k = c["neighbours"]
-    lines = [f"Nearest neighbours (cosine) of {V} learned {emb.shape[1]}-d word vectors "
-             f"(LSTM LM on PTB, {len(hist['loss'])} epoch(s), valid perplexity "
-             f"{math.exp(hist['val_loss'][-1]):.1f})", ""]
+    lines = [f"Nearest neighbours (cosine) of {header}", ""]
     listed = 0
     for q in c["queries"]:
         if q not in index:
@@ -132,27 +193,22 @@ def run(ctx: RunContext) -> dict[str, Any]:
                      f"{'hit' if hit else 'miss'})")
     (ctx.out / "neighbours.txt").write_text("\n".join(lines) + "\n")
 
-    n_plot = min(c["plot_words"], V)
-    points = pca_2d(emb[:n_plot])  # ids are in descending frequency order
+    n_plot = min(c["plot_words"], len(words))
     ctx.save_plot(plots.scatter_labels(
-        f"PCA of the {n_plot} most frequent PTB words' embeddings", points, words[:n_plot]),
-        "embeddings.png")
-    fig = plots.curves({"loss": hist["loss"], "val_loss": hist["val_loss"]},
-                       "embeddings LM: cross-entropy (nats/word)")
-    ctx.save_plot(fig, "loss.png")
+        f"PCA of the {n_plot} most frequent words' embeddings", pca_2d(emb[:n_plot]),
+        words[:n_plot]), "embeddings.png")
+    if c["tsne"]:
+        ctx.save_plot(plots.scatter_labels(
+            f"t-SNE of the {n_plot} most frequent words' embeddings (cosine)",
+            tsne_2d(emb[:n_plot], ctx.seed), words[:n_plot]), "tsne.png")
     return {
-        "val_perplexity": math.exp(hist["val_loss"][-1]),
-        "train_perplexity": math.exp(hist["loss"][-1]),
-        "first_epoch_train_loss": hist["loss"][0],
-        "train_loss": hist["loss"][-1],
-        "epochs": len(hist["loss"]),
-        "seconds_per_epoch": float(np.mean(hist["seconds"])),
         "queries_listed": listed,
         "neighbours_per_query": k,
         "analogies_asked": asked,
         "analogy_hits_top5": hits,
         "neighbours_written": int((ctx.out / "neighbours.txt").exists()),
         "plot_written": int((ctx.out / "embeddings.png").exists()),
+        "tsne_written": int((ctx.out / "tsne.png").exists()),
         "plot_words": n_plot,
     }
 
@@ -164,11 +220,13 @@ register_experiment(Experiment(
     defaults={"embedding_dim": 128, "hidden": 128, "num_steps": 35, "batch_size": 32,
               "lr": 2e-3, "clip": 5.0, "epochs": 3, "vocab_size": 10000, "neighbours": 8,
               "queries": QUERIES, "plot_words": 300, "max_batches": 0, "max_valid_batches": 0,
-              "seed": 0},
+              "pretrained": "", "method": "lstm", "tsne": True, "window": 2, "negatives": 5,
+              "sg_lr": 0.025, "min_count": 5, "seed": 0},
     smoke={"embedding_dim": 16, "hidden": 16, "epochs": 2, "max_batches": 6,
            "max_valid_batches": 2, "num_steps": 10, "batch_size": 8, "lr": 1e-2,
            "plot_words": 40},
     run=run,
     data="ptb",
     target="neighbours listed for the query words; embeddings.png written",
+    choices={"method": ("lstm", "skipgram")},
 ))

@@ -2,20 +2,25 @@
 
 Forecasting models (experiments ``timeseries`` and ``stocks``) carry in ``model.metadata``::
 
-    {"kind": "forecast", "experiment": ..., "column": "temperature", "lookback": 120,
-     "horizon": 24, "scaler": {... MinMaxScaler/StandardScaler.to_dict() ...}}
+    {"kind": "forecast", "experiment": ..., "column": "temperature",
+     "columns": ["temperature", "pressure", ...], "lookback": 120, "horizon": 24,
+     "normalize": "window", "target": 0, "scaler": {... StandardScaler.to_dict() ...}}
 
-The model reads ``lookback`` scaled values of one column and predicts the (scaled) value
-``horizon`` rows after the last one. :func:`forecast_csv` applies it to every window of a CSV
-column: the window ending at data row ``t`` (0-based, header excluded) gives the prediction for
-row ``t + horizon``; the last ``horizon`` predictions are beyond the end of the file (the
-forecast proper).
+The model reads ``lookback`` rows of its input ``columns`` (``target`` is the position of
+``column`` among them), normalised as :mod:`rnnlab.experiments.normalization` describes, and
+predicts ``column`` ``horizon`` rows after the last one. Models written before inputs could be
+several columns have no ``columns``, ``normalize`` or ``target``: they read their one column,
+scaled by their ``scaler`` (``"global"``), and still work. :func:`forecast_csv` applies a model
+to every window of a CSV file: the window ending at data row ``t`` (0-based, header excluded)
+gives the prediction for row ``t + horizon``; the last ``horizon`` predictions are beyond the
+end of the file (the forecast proper).
 
 :func:`predict_file` applies any model to inputs in a file:
 
-- ``.npy``: an array of inputs. For a forecasting model the array holds raw (unscaled) values:
-  a series ``(T,)`` (every window of it, as :func:`forecast_csv`), windows ``(N, lookback)`` or
-  ``(N, lookback, 1)``; predictions come back unscaled, shape ``(N,)``. For other models the
+- ``.npy``: an array of inputs. For a forecasting model the array holds raw (unscaled) values
+  of its columns: a series ``(T, F)`` (every window of it, as :func:`forecast_csv`) or windows
+  ``(N, lookback, F)``; a one-column model also takes ``(T,)`` and ``(N, lookback)``;
+  predictions come back unscaled, shape ``(N,)``. For other models the
   array goes to ``model.predict`` as it is.
 - a text file (one example per line) for text models whose metadata holds a ``vocab`` and an
   ``encoding``: ``"onehot-words"`` (one-hot word vectors, as ``sentiment-tiny``) or
@@ -46,10 +51,13 @@ TRAIN_HINT = {
 
 # -- forecasting models ----------------------------------------------------------------------------
 def forecast_metadata(experiment: str, column: str, lookback: int, horizon: int,
-                      scaler: Any, **extra: Any) -> dict[str, Any]:
-    """The metadata a forecasting model needs for :func:`forecast_csv`."""
+                      normalizer: Any, columns: list[str] | None = None, **extra: Any
+                      ) -> dict[str, Any]:
+    """The metadata a forecasting model needs for :func:`forecast_csv`: its target column,
+    its input columns (default: the target alone), lookback, horizon and normalisation."""
     return {"kind": "forecast", "experiment": experiment, "column": column,
-            "lookback": int(lookback), "horizon": int(horizon), "scaler": scaler.to_dict(),
+            "columns": list(columns) if columns is not None else [column],
+            "lookback": int(lookback), "horizon": int(horizon), **normalizer.to_metadata(),
             **extra}
 
 
@@ -63,7 +71,10 @@ def _describe(model: Any) -> str:
 
 
 def check_forecast_model(model: Any) -> dict[str, Any]:
-    """The metadata of a forecasting model; ValueError naming the kind it is otherwise."""
+    """The metadata of a forecasting model; ValueError naming the kind it is otherwise.
+
+    Models written before inputs could be several columns lack ``columns`` and
+    ``normalize``: they read their one ``column``, scaled globally."""
     meta = getattr(model, "metadata", None) or {}
     if meta.get("kind") != "forecast":
         raise ValueError(f"this is {_describe(model)}, not a forecasting model; "
@@ -75,46 +86,61 @@ def check_forecast_model(model: Any) -> dict[str, Any]:
     return meta
 
 
-def load_scaler(data: dict[str, Any]) -> Any:
-    from ..data import MinMaxScaler, StandardScaler
+def model_columns(meta: dict[str, Any], column: str | None = None) -> list[str]:
+    """The CSV columns the model reads. ``column`` renames the input of a one-column model;
+    a model of several columns reads its own."""
+    columns = list(meta.get("columns") or [meta["column"]])
+    if column is None:
+        return columns
+    if len(columns) == 1:
+        return [column]
+    if column.casefold() != str(meta["column"]).casefold():
+        raise ValueError(f"this model reads the columns {', '.join(columns)} and forecasts "
+                         f"{meta['column']!r}; --column cannot replace one of several inputs "
+                         "(leave it out, or name the columns so in the CSV)")
+    return columns
 
-    classes: dict[str, type[MinMaxScaler] | type[StandardScaler]] = {
-        "MinMaxScaler": MinMaxScaler, "StandardScaler": StandardScaler}
-    name = data.get("class_name") if isinstance(data, dict) else None
-    if name not in classes:
-        raise ValueError(f"unknown scaler {name!r} in the model's metadata")
-    return classes[name].from_dict(data)
+
+def load_scaler(data: dict[str, Any]) -> Any:
+    from .normalization import _scaler_from_dict
+
+    return _scaler_from_dict(data)
 
 
 def _windows(values: np.ndarray, lookback: int) -> np.ndarray:
-    return np.lib.stride_tricks.sliding_window_view(values, lookback)
+    """Every window of ``values`` ``(T, F)`` as ``(T - lookback + 1, lookback, F)``."""
+    return np.moveaxis(np.lib.stride_tricks.sliding_window_view(values, lookback, axis=0),
+                       -1, 1)
 
 
-def _predict_scaled(model: Any, meta: dict[str, Any], windows: np.ndarray) -> np.ndarray:
-    scaler = load_scaler(meta["scaler"])
-    w = np.asarray(windows, dtype=np.float64)
-    x = scaler.transform(w.reshape(-1)).reshape(w.shape).astype(np.float32)
-    pred = np.asarray(model.predict(x[..., None], verbose=0), dtype=np.float64).reshape(-1)
-    return scaler.inverse_transform(pred)
+def _predict_raw(model: Any, meta: dict[str, Any], windows: np.ndarray) -> np.ndarray:
+    from .normalization import WindowNormalizer
+
+    norm = WindowNormalizer.from_metadata(meta)
+    x, last = norm.inputs(windows)
+    pred = np.asarray(model.predict(x, verbose=0), dtype=np.float64).reshape(-1)
+    return norm.inverse(pred, last)
 
 
 def forecast_csv(model: Any, csv_path: PathLike, column: str | None = None
                  ) -> list[tuple[int, float]]:
-    """``(row, prediction)`` for every window of ``column`` (default: the model's column).
+    """``(row, prediction)`` for every window of the model's columns (``column`` renames the
+    input of a one-column model).
 
     ``row`` is the 0-based data row predicted: the window ending at row ``t`` predicts row
     ``t + horizon``.
     """
-    from ..data import read_csv_column
+    from ..data import read_csv_columns
 
     meta = check_forecast_model(model)
     lookback, horizon = int(meta["lookback"]), int(meta["horizon"])
-    name = column if column is not None else meta["column"]
-    values = np.asarray(read_csv_column(csv_path, name), dtype=np.float64)
+    names = model_columns(meta, column)
+    values = np.asarray(read_csv_columns(csv_path, names), dtype=np.float64)
     if len(values) < lookback:
-        raise ValueError(f"{csv_path} has {len(values)} row(s) in column {name!r}; the model "
-                         f"needs at least {lookback} (its lookback window) to forecast")
-    pred = _predict_scaled(model, meta, _windows(values, lookback))
+        raise ValueError(f"{csv_path} has {len(values)} row(s) in column(s) "
+                         f"{', '.join(map(repr, names))}; the model needs at least {lookback} "
+                         "(its lookback window) to forecast")
+    pred = _predict_raw(model, meta, _windows(values, lookback))
     first = lookback - 1 + horizon
     return [(first + i, float(v)) for i, v in enumerate(pred)]
 
@@ -214,19 +240,24 @@ def _predict_array(model: Any, arr: np.ndarray, path: Path) -> np.ndarray:
 def _predict_forecast_array(model: Any, meta: dict[str, Any], arr: np.ndarray, path: Path
                             ) -> np.ndarray:
     lookback = int(meta["lookback"])
-    if arr.ndim == 3 and arr.shape[-1] == 1:
-        arr = arr[..., 0]
-    if arr.ndim == 1:
+    columns = model_columns(meta)
+    f = len(columns)
+    given = arr.shape
+    if f == 1 and arr.ndim in (1, 2) and not (arr.ndim == 2 and arr.shape[1] == 1
+                                             and lookback != 1):
+        arr = arr[..., None]     # (T,) series or (N, lookback) windows of the one column
+    if arr.ndim == 2 and arr.shape[1] == f:
         if len(arr) < lookback:
-            raise ValueError(f"{path} holds a series of {len(arr)} values; the model needs at "
+            raise ValueError(f"{path} holds a series of {len(arr)} rows; the model needs at "
                              f"least {lookback} (its lookback window)")
         windows = _windows(arr.astype(np.float64), lookback)
-    elif arr.ndim == 2 and arr.shape[1] == lookback:
+    elif arr.ndim == 3 and arr.shape[1:] == (lookback, f):
         windows = arr.astype(np.float64)
     else:
-        raise ValueError(f"{path} holds an array of shape {arr.shape}; this forecasting model "
-                         f"takes a series (T,) with T >= {lookback}, or windows (N, {lookback}) "
-                         f"or (N, {lookback}, 1) of raw {meta['column']!r} values")
+        raise ValueError(f"{path} holds an array of shape {given}; this forecasting model "
+                         f"takes a series (T,{' ' + str(f) if f > 1 else ''}) with T >= "
+                         f"{lookback}, or windows (N, {lookback}, {f}) of raw values of "
+                         f"{', '.join(map(repr, columns))}")
     if not np.isfinite(windows).all():
         raise ValueError(f"{path} holds NaN or infinite values")
-    return _predict_scaled(model, meta, windows)
+    return _predict_raw(model, meta, windows)

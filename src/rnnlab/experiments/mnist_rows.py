@@ -14,6 +14,15 @@ other 2,000. When the folder given with ``--data`` also holds the 60,000-image t
 instead: train on the 60,000, test on the 10,000. Either way ``val_fraction`` of the training
 part is held out for model selection (``EarlyStopping`` on validation accuracy, best weights
 restored); the test images are used once, at the end.
+
+``--preset seed`` is the Keras RNN guide's model (seed 004): ``LSTM(64)`` ->
+``BatchNormalization`` -> ``Dense(10)`` logits, ``SparseCategoricalCrossentropy(from_logits=True)``,
+plain SGD (Keras's default rate 0.01), batch 64, 5 epochs, no early stopping or learning-rate
+halving. The guide then builds the model a second time on the other kernel (cuDNN vs the generic
+loop), copies the weights over and checks that both predict the same; here the two engines are
+rnnlab's compiled one (``numba``/``numpy``) and the readable ``reference`` loop: the trained
+model's test-set outputs on both are compared (``engines_max_abs_diff``,
+``engines_same_predictions``). The guide publishes no accuracy figure.
 """
 
 from __future__ import annotations
@@ -79,15 +88,41 @@ def load_split(ctx: RunContext) -> dict[str, Any]:
             "protocol": protocol}
 
 
-def build_model(units: int, learning_rate: float) -> Any:
-    from ..layers import LSTM, Dense
+def build_model(units: int, learning_rate: float, recipe: str = "tuned") -> Any:
+    """``tuned``: LSTM -> Dense(10, softmax), Adam; ``guide``: LSTM -> BatchNormalization ->
+    Dense(10) logits, SGD (the Keras RNN guide)."""
+    from ..layers import LSTM, BatchNormalization, Dense
+    from ..losses import SparseCategoricalCrossentropy
     from ..models import Sequential
-    from ..optimizers import Adam
+    from ..optimizers import SGD, Adam
 
+    if recipe == "guide":
+        model = Sequential([LSTM(units, input_shape=(28, 28)), BatchNormalization(), Dense(10)])
+        model.compile(optimizer=SGD(learning_rate=learning_rate),
+                      loss=SparseCategoricalCrossentropy(from_logits=True), metrics=["accuracy"])
+        return model
     model = Sequential([LSTM(units, input_shape=(28, 28)), Dense(10, activation="softmax")])
     model.compile(optimizer=Adam(learning_rate=learning_rate),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
+
+
+def engine_outputs(model: Any, x: np.ndarray, engine: str) -> np.ndarray:
+    """``model.predict(x)`` with the recurrent layers on ``engine`` (``RNNLAB_ENGINE`` set for
+    the call only, then restored)."""
+    import os
+
+    from ..kernels import ENV_VAR
+
+    before = os.environ.get(ENV_VAR)
+    os.environ[ENV_VAR] = engine
+    try:
+        return np.asarray(model.predict(x, verbose=0), dtype=np.float64)
+    finally:
+        if before is None:
+            os.environ.pop(ENV_VAR, None)
+        else:
+            os.environ[ENV_VAR] = before
 
 
 def _digit_grid(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
@@ -113,7 +148,7 @@ def _digit_grid(images: np.ndarray, labels: np.ndarray, predicted: np.ndarray,
 
 def run(ctx: RunContext) -> dict[str, Any]:
     from .. import random as rnd
-    from ..callbacks import Callback, EarlyStopping, ReduceLROnPlateau
+    from ..callbacks import EarlyStopping, ReduceLROnPlateau
     from . import plots
 
     c = ctx.config
@@ -121,11 +156,11 @@ def run(ctx: RunContext) -> dict[str, Any]:
     data = load_split(ctx)
     ctx.notes.append(f"{NAME}: {data['protocol']}; {len(data['x_train'])} train / "
                      f"{len(data['x_val'])} validation / {len(data['x_test'])} test images")
-    model = build_model(c["units"], c["learning_rate"])
+    model = build_model(c["units"], c["learning_rate"], c["recipe"])
     model.metadata = {"experiment": NAME, "kind": "classify",
                       "input": "28 time steps (image rows) of 28 features, pixel / 255",
                       "input_shape": [28, 28], "scale": 255.0, "classes": list(range(10))}
-    callbacks: list[Callback] = []
+    callbacks: list[Any] = []
     if c["patience"] > 0:
         callbacks.append(EarlyStopping(monitor="val_accuracy", patience=c["patience"],
                                        restore_best_weights=True))
@@ -141,6 +176,13 @@ def run(ctx: RunContext) -> dict[str, Any]:
     val_loss, val_acc = model.evaluate(data["x_val"], data["y_val"],
                                        batch_size=c["batch_size"], verbose=0)
     ctx.save_model(model)
+    engines: dict[str, Any] = {}
+    if c["check_engines"]:  # the guide's check: same weights, the other kernel, same outputs
+        fast = engine_outputs(model, data["x_test"], "auto")
+        slow = engine_outputs(model, data["x_test"], "reference")
+        engines = {"engines_max_abs_diff": float(np.max(np.abs(fast - slow))),
+                   "engines_same_predictions": int(np.array_equal(fast.argmax(-1),
+                                                                  slow.argmax(-1)))}
 
     ctx.save_plot(plots.curves(history, f"{NAME}: LSTM({c['units']}) on image rows",
                                keys=["loss", "accuracy"]), "curves.png")
@@ -154,7 +196,7 @@ def run(ctx: RunContext) -> dict[str, Any]:
             "val_accuracy": float(val_acc), "val_loss": float(val_loss),
             "epochs_trained": len(history.get("loss", [])),
             "train_size": len(data["x_train"]), "val_size": len(data["x_val"]),
-            "test_size": len(data["x_test"])}
+            "test_size": len(data["x_test"]), **engines}
 
 
 register_experiment(Experiment(
@@ -162,11 +204,16 @@ register_experiment(Experiment(
     summary="LSTM(128) reads MNIST digits row by row (28 steps x 28 pixels) and classifies them",
     defaults={"units": 128, "learning_rate": 1e-3, "batch_size": 64, "epochs": 40,
               "patience": 6, "reduce_lr_patience": 2, "val_fraction": 0.1, "test_size": 2000,
-              "split_seed": 0, "limit": 0, "grid": 24, "seed": 0},
+              "split_seed": 0, "limit": 0, "grid": 24, "recipe": "tuned", "check_engines": False,
+              "seed": 0},
     smoke={"units": 16, "learning_rate": 5e-3, "batch_size": 64, "epochs": 2, "patience": 0,
            "reduce_lr_patience": 0, "limit": 600, "grid": 8},
     run=run,
     data=DATA,
     target="test_accuracy >= 0.96 (8,000/2,000 split of t10k); >= 0.98 with the 60,000 "
            "training images",
+    choices={"recipe": ("tuned", "guide")},
+    presets={"seed": {"recipe": "guide", "units": 64, "learning_rate": 0.01, "batch_size": 64,
+                      "epochs": 5, "patience": 0, "reduce_lr_patience": 0,
+                      "check_engines": True}},
 ))

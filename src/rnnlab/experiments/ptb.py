@@ -31,6 +31,14 @@ The test split is not in the shared data folder (it is held out); ``test_perplex
 only when ``--data`` points at a folder that holds ``ptb.test.txt`` (same batching as validation).
 ``max_batches`` / ``max_valid_batches`` (> 0) cut an epoch / the evaluations short (smoke runs,
 timing slices).
+
+``--preset seed`` is the Keras PTB tutorial's recipe (seed 000): Embedding(10000, 500) ->
+LSTM(500) -> LSTM(500) (both ``return_sequences``) -> Dropout(0.5) -> TimeDistributed(Dense(10000,
+softmax)), categorical cross-entropy (the sparse form: the same function of integer targets),
+Adam at Keras's default rate 1e-3, batch 20, 30 steps, Keras's default initialisers, states not
+carried between batches, 50 epochs. The tutorial publishes no perplexity. 50 epochs of 2 x 500
+units take days on two cores; RESULTS.md reports the reduced run ``--epochs 1 --max_batches
+100 --max_valid_batches 20`` (a documented slice of the first epoch); the slow test runs it.
 """
 
 from __future__ import annotations
@@ -133,25 +141,41 @@ def build_model(c: dict[str, Any], vocab_size: int) -> Any:
     from .. import initializers, layers, losses, optimizers
     from ..models import Sequential
 
+    c = {"init": "uniform", "stateful": True, "output_dropout": 0.0, "optimizer": "sgd", **c}
+
     def u() -> Any:
+        if c["init"] == "keras":  # Keras's defaults per weight kind, as each layer chooses
+            return None
         return initializers.RandomUniform(-c["init_scale"], c["init_scale"])
 
-    stack: list[Any] = [layers.Embedding(vocab_size, c["hidden"], embeddings_initializer=u())]
+    def inits(**named: Any) -> dict[str, Any]:
+        return {k: v for k, v in named.items() if v is not None}
+
+    stack: list[Any] = [layers.Embedding(vocab_size, c["hidden"],
+                                         **inits(embeddings_initializer=u()))]
     for _ in range(c["layers"]):
         stack.append(layers.LSTM(
-            c["hidden"], return_sequences=True, stateful=True, kernel_initializer=u(),
-            recurrent_initializer=u(), bias_initializer=u(), unit_forget_bias=False,
-            dropout=c["dropout"]))
+            c["hidden"], return_sequences=True, stateful=c["stateful"],
+            unit_forget_bias=c["init"] == "keras", dropout=c["dropout"],
+            **inits(kernel_initializer=u(), recurrent_initializer=u(), bias_initializer=u())))
+    if c["output_dropout"] > 0:
+        stack.append(layers.Dropout(c["output_dropout"]))
     if c["formulation"] == "keras":
         stack.append(layers.TimeDistributed(layers.Dense(
-            vocab_size, activation="softmax", kernel_initializer=u(), bias_initializer=u())))
+            vocab_size, activation="softmax",
+            **inits(kernel_initializer=u(), bias_initializer=u()))))
         loss: Any = "sparse_categorical_crossentropy"
     else:
-        stack.append(layers.Dense(vocab_size, kernel_initializer=u(), bias_initializer=u()))
+        stack.append(layers.Dense(vocab_size,
+                                  **inits(kernel_initializer=u(), bias_initializer=u())))
         loss = losses.SparseCategoricalCrossentropy(from_logits=True)
     model = Sequential(stack)
-    opt = optimizers.SGD(learning_rate=c["lr"] * c["num_steps"],
-                         global_clipnorm=c["max_grad_norm"] / c["num_steps"])
+    opt: Any
+    if c["optimizer"] == "adam":
+        opt = optimizers.Adam(learning_rate=c["adam_lr"])
+    else:
+        opt = optimizers.SGD(learning_rate=c["lr"] * c["num_steps"],
+                             global_clipnorm=c["max_grad_norm"] / c["num_steps"])
     model.compile(optimizer=opt, loss=loss)
     model.build((c["batch_size"], c["num_steps"]))
     return model
@@ -189,14 +213,16 @@ def run(ctx: RunContext) -> dict[str, float]:
     model = build_model(c, vocab_size)
     model.metadata = {"kind": "wordlm", "experiment": "ptb", "vocab": list(data.vocab.itos),
                       "num_steps": c["num_steps"], "batch_size": c["batch_size"]}
-    state_cb = stateful_callbacks(model, train.tokens, lr_scale=c["num_steps"])
+    state_cb = stateful_callbacks(model, train.tokens,
+                                  lr_scale=c["num_steps"] if c["optimizer"] == "sgd" else 0)
     steps = c["num_steps"]
 
     def schedule(epoch: int) -> float:
         return lr_at(c, epoch) * steps  # the mean-loss equivalent of the reference rate
 
+    schedules = [LearningRateScheduler(schedule)] if c["optimizer"] == "sgd" else []
     ctx.fit(model, train, epochs=c["epochs"], validation_data=valid,
-            callbacks=[state_cb, LearningRateScheduler(schedule)])
+            callbacks=[state_cb, *schedules])
     hist = read_history(ctx.out / "history.csv")  # all epochs, also after --resume
     ctx.save_model(model)
 
@@ -233,11 +259,17 @@ register_experiment(Experiment(
     defaults={"hidden": 200, "layers": 2, "num_steps": 20, "batch_size": 20, "lr": 1.0,
               "max_epoch": 4, "lr_decay": 0.5, "max_grad_norm": 5.0, "init_scale": 0.1,
               "dropout": 0.0, "epochs": 13, "vocab_size": 10000, "formulation": "fast",
-              "max_batches": 0, "max_valid_batches": 0, "seed": 0},
+              "max_batches": 0, "max_valid_batches": 0, "optimizer": "sgd", "adam_lr": 1e-3,
+              "init": "uniform", "stateful": True, "output_dropout": 0.0, "seed": 0},
     smoke={"hidden": 16, "epochs": 2, "batch_size": 10, "num_steps": 10, "max_batches": 6,
            "max_valid_batches": 2},
     run=run,
     data="ptb",
     target="valid perplexity <= 124 (paper 120.7; test 114.5, measured only with ptb.test.txt)",
-    choices={"formulation": ("fast", "keras")},
+    choices={"formulation": ("fast", "keras"), "optimizer": ("sgd", "adam"),
+             "init": ("uniform", "keras")},
+    presets={"seed": {"hidden": 500, "layers": 2, "num_steps": 30, "batch_size": 20,
+                      "output_dropout": 0.5, "optimizer": "adam", "adam_lr": 1e-3,
+                      "init": "keras", "stateful": False, "formulation": "keras",
+                      "epochs": 50}},
 ))

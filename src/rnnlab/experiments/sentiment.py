@@ -7,6 +7,11 @@ recurrent models have to clear. Each model trains with ``EarlyStopping`` on the 
 (best weights restored); the model with the best validation accuracy is the selected one and
 is also saved as ``model.rnnlab``. Test accuracy is computed once per model, at the end.
 
+Pretrained word vectors: ``--embeddings FILE`` (GloVe / word2vec text,
+:mod:`rnnlab.experiments.word_vectors`) starts every model's embedding from the file's vectors
+(``embed_dim`` becomes the file's dimension; words the file lacks start random); with
+``--freeze_embeddings true`` they stay fixed, else they are fine-tuned.
+
 Data (``--data``):
 
 - default ``../shared/data/movie_review_polarity``: Pang & Lee polarity v2.0, 2,000 reviews
@@ -81,7 +86,10 @@ from .context import RunContext, read_history, write_json_atomic
 
 NAME = "sentiment"
 DATA = "movie_review_polarity"
-MODELS = ("simple_rnn", "lstm", "gru", "bilstm", "bag")
+MODELS = ("simple_rnn", "lstm", "gru", "bilstm", "bag")  # the default run
+# the rest of the slides' models (seed 003), run with --models: Embedding + Flatten + Dense,
+# stacked SimpleRNNs, and the 1-D convnets of Chollet 6.4 (alone and in front of a GRU)
+EXTRA_MODELS = ("flatten", "stacked_rnn", "cnn", "cnn_gru")
 PAD, UNK = "<pad>", "<unk>"
 
 # Data-set dependent settings (used for every default left as None).
@@ -304,15 +312,22 @@ def windowed_validation(seqs: list[list[int]], labels: np.ndarray, length: int, 
 # -- models --------------------------------------------------------------------------------------
 def build_model(kind: str, vocab_size: int, c: dict[str, Any],
                 embeddings: np.ndarray | None = None) -> Any:
+    """``kind`` on ``Embedding(vocab_size, embed_dim)``. ``flatten`` (the slides: Embedding(10000,
+    8, input_length 20) + Flatten + Dense(1), 80,161 parameters) reads fixed-length inputs of
+    ``input_length`` (``crop`` or ``maxlen``) tokens; ``flatten``, ``cnn`` and ``cnn_gru`` see
+    the padding (no mask: Flatten and Conv1D take none), the others mask it."""
     from ..layers import (
         GRU,
         LSTM,
         Bidirectional,
+        Conv1D,
         Dense,
         Dropout,
         Embedding,
+        Flatten,
         GlobalAveragePooling1D,
         GlobalMaxPooling1D,
+        MaxPooling1D,
         SimpleRNN,
     )
     from ..models import Sequential
@@ -320,10 +335,23 @@ def build_model(kind: str, vocab_size: int, c: dict[str, Any],
 
     init: dict[str, Any] = {} if embeddings is None else {
         "weights": [embeddings], "trainable": not c["freeze_embeddings"]}
-    layers: list[Any] = [Embedding(vocab_size, c["embed_dim"], mask_zero=True, **init)]
+    unmasked = kind in ("flatten", "cnn", "cnn_gru")
+    if kind == "flatten":
+        init["input_length"] = c.get("crop") or c["maxlen"]
+    layers: list[Any] = [Embedding(vocab_size, c["embed_dim"], mask_zero=not unmasked, **init)]
     if c["embed_dropout"] > 0:
         layers.append(Dropout(c["embed_dropout"]))
-    if kind == "bag":
+    if kind == "flatten":
+        layers.append(Flatten())
+    elif kind == "stacked_rnn":  # SimpleRNNs passing their sequences on, the last its state
+        layers += [SimpleRNN(c["units"], return_sequences=True) for _ in range(c["stack"] - 1)]
+        layers.append(SimpleRNN(c["units"]))
+    elif kind in ("cnn", "cnn_gru"):  # Chollet 6.4: Conv1D(32, 7) twice around MaxPooling1D(5)
+        layers += [Conv1D(c["filters"], c["kernel_size"], activation="relu"),
+                   MaxPooling1D(c["pool_size"]),
+                   Conv1D(c["filters"], c["kernel_size"], activation="relu")]
+        layers.append(GlobalMaxPooling1D() if kind == "cnn" else GRU(c["units"]))
+    elif kind == "bag":
         layers.append(GlobalAveragePooling1D())
     else:
         pool = c["pooling"]
@@ -339,7 +367,8 @@ def build_model(kind: str, vocab_size: int, c: dict[str, Any],
         elif kind == "bilstm":
             rnn = Bidirectional(LSTM(units, **rnn_kwargs))
         else:
-            raise ValueError(f"unknown model {kind!r}; choose from {', '.join(MODELS)}")
+            raise ValueError(f"unknown model {kind!r}; choose from "
+                             f"{', '.join(MODELS + EXTRA_MODELS)}")
         layers.append(rnn)
         if pool == "mean":
             layers.append(GlobalAveragePooling1D())
@@ -373,10 +402,10 @@ def _parse_models(spec: str) -> list[str]:
     aliases = {"rnn": "simple_rnn", "simplernn": "simple_rnn", "bi_lstm": "bilstm",
                "bidirectional": "bilstm", "baseline": "bag"}
     names = [aliases.get(n, n) for n in names]
-    unknown = [n for n in names if n not in MODELS]
+    unknown = [n for n in names if n not in MODELS + EXTRA_MODELS]
     if unknown or not names:
-        raise ValueError(f"--models must be a comma-separated subset of {','.join(MODELS)}, "
-                         f"got {spec!r}")
+        raise ValueError(f"--models must be a comma-separated subset of "
+                         f"{','.join(MODELS + EXTRA_MODELS)}, got {spec!r}")
     return list(dict.fromkeys(names))
 
 
@@ -456,6 +485,15 @@ def run(ctx: RunContext) -> dict[str, Any]:
     if from_bag:  # the baseline trains first; its embeddings start the recurrent models
         names = ["bag"] + [n for n in names if n != "bag"]
     embeddings = None
+    pretrained = None
+    if c["embeddings"]:  # GloVe / word2vec text: every model starts from these vectors
+        from .word_vectors import embedding_matrix
+
+        pretrained, found = embedding_matrix(c["embeddings"], vocab, seed=ctx.seed)
+        c = {**c, "embed_dim": int(pretrained.shape[1])}
+        ctx.notes.append(f"{NAME}: pretrained vectors from {c['embeddings']}: {found} of "
+                         f"{len(vocab)} vocabulary words found ({pretrained.shape[1]}-d, "
+                         f"{'frozen' if c['freeze_embeddings'] else 'fine-tuned'})")
     for name in names:
         done = ctx.out / f"result-{name}.json"
         if ctx.resume and done.exists() and (ctx.out / f"model-{name}.rnnlab").exists():
@@ -464,7 +502,9 @@ def run(ctx: RunContext) -> dict[str, Any]:
                 embeddings = load_model(ctx.out / "model-bag.rnnlab").layers[0].get_weights()[0]
             continue
         rnd.set_random_seed(ctx.seed)
-        model = build_model(name, len(vocab), c, None if name == "bag" else embeddings)
+        start_from = pretrained if pretrained is not None else (
+            None if name == "bag" else embeddings)
+        model = build_model(name, len(vocab), c, start_from)
         model.metadata = {**meta_base, "model": name}
         stopper = EarlyStopping(monitor=c["monitor"], patience=c["patience"],
                                 restore_best_weights=True)
@@ -535,12 +575,13 @@ register_experiment(Experiment(
               "padding": "pre", "truncating": "pre", "embed_dim": None, "units": None,
               "dropout": None, "recurrent_dropout": None, "embed_dropout": None,
               "dense_dropout": 0.0, "pooling": "last", "embed_init": "random",
-              "freeze_embeddings": False, "learning_rate": 1e-3, "bag_learning_rate": None,
+              "freeze_embeddings": False, "embeddings": "", "learning_rate": 1e-3,
+              "bag_learning_rate": None,
               "crop": None, "window_stride": None,
               "window_average": "logit", "reduce_lr_patience": 0, "clipnorm": 5.0, "batch_size": 32,
               "epochs": None, "patience": None, "monitor": "val_loss", "val_size": 200,
               "test_size": 200, "imdb_val_size": 2500, "split_seed": 0, "limit": 0,
-              "seed": 0},
+              "stack": 2, "filters": 32, "kernel_size": 7, "pool_size": 5, "seed": 0},
     smoke={"max_words": 2000, "maxlen": 40, "embed_dim": 8, "units": 4, "dropout": 0.0,
            "recurrent_dropout": 0.0, "embed_dropout": 0.0, "crop": 20, "window_stride": 10,
            "epochs": 2,

@@ -9,19 +9,29 @@ bidirectional GRU are the follow-ups. Settings here: RMSprop (lr 1e-3), MAE loss
 20 epochs, a chronological split (50% train, 25% validation, 25% test), standardisation fitted
 on the training part only.
 
-Data: ``--data FILE.csv --column NAME`` reads any numeric column of a CSV file. Without
-``--data`` the experiment generates a climate-like series (the Jena file is not available):
-4 years of hourly temperature with a yearly cycle, a daily cycle whose amplitude follows the
-season, multi-day weather systems (a damped oscillation of about 6 days plus slow spells) and
-sensor noise, and a pressure column that leads the weather. It writes it to ``climate.csv`` in
-the output folder and reads it back through the same CSV code path.
+Data: ``--data FILE.csv --column NAME`` forecasts any numeric column of a CSV file from every
+numeric column (``--columns a,b``: those; the target is always one of them); ``--missing
+ffill|drop`` handles empty values. Without ``--data`` the experiment generates a climate-like
+series (the Jena file is not available): 4 years of hourly temperature with a yearly cycle, a
+daily cycle whose amplitude follows the season, multi-day weather systems (a damped oscillation
+of about 6 days plus slow spells) and sensor noise, with pressure (leading the weather by 36
+hours), relative humidity and wind speed beside it, so that several weather variables predict the
+temperature as in Chollet's example. It writes it to ``climate.csv`` in the output folder and
+reads it back through the same CSV code path.
 
-The windows: ``lookback`` hourly values (120 = 5 days; Chollet used 10 days sampled hourly) and
+The windows: ``lookback`` hourly rows (120 = 5 days; Chollet used 10 days sampled hourly) and
 the value ``horizon`` = 24 steps after the last one; training windows start every ``stride``
-steps. Metrics are MAE in the column's units: ``baseline_val_mae`` (the last value),
-``gru_val_mae`` (also ``val_mae``) and ``<variant>_val_mae``, the same on the test part. The
-GRU is saved as ``model.rnnlab`` (``model-<variant>.rnnlab`` for the variant) for
-``rnnlab forecast MODEL --csv FILE --column NAME``.
+steps, validation and test windows every step (their first windows may start in the part
+before; every target lies in its part). ``--normalize window`` (default) takes each window
+relative to its last row and predicts the change; ``global`` standardises every value with the
+training part's statistics (see :mod:`rnnlab.experiments.normalization`). When ``lookback +
+horizon`` exceeds half the training rows, smaller ones are chosen from the length and a note says
+so. Next to the GRU (and the ``--variant``), Chollet's densely connected baseline is trained on
+the same windows. Metrics are MAE in the column's units: ``baseline_val_mae`` (the last value),
+``gru_val_mae`` (also ``val_mae``), ``<variant>_val_mae`` and ``dense_val_mae``, the same on the
+test part, and ``input_features``, ``lookback``, ``horizon``. The models are saved as
+``model.rnnlab`` (``model-<variant>.rnnlab``, ``model-dense.rnnlab``) with their columns,
+lookback and normalisation, for ``rnnlab forecast MODEL --csv FILE``.
 """
 
 from __future__ import annotations
@@ -34,13 +44,16 @@ import numpy as np
 
 from .base import Experiment, register_experiment
 from .context import RunContext, read_history
+from .forecast_setup import build_dense, fit_window, input_columns, target_index
 from .forecasting import forecast_metadata
+from .normalization import MODES, WindowNormalizer
 
-SYNTHETIC_COLUMNS = ("temperature", "pressure")
+SYNTHETIC_COLUMNS = ("temperature", "pressure", "humidity", "wind")
 
 
 def synthetic_climate(hours: int, seed: int) -> dict[str, np.ndarray]:
-    """Hourly temperature (°C) and pressure (hPa) with daily / yearly cycles and weather."""
+    """Hourly temperature (°C), pressure (hPa), relative humidity (%) and wind speed (m/s)
+    with daily / yearly cycles and weather systems."""
     rng = np.random.default_rng(seed)
     lead = 36
     n = hours + lead
@@ -61,12 +74,19 @@ def synthetic_climate(hours: int, seed: int) -> dict[str, np.ndarray]:
     e2 = rng.standard_normal(n) * 1.5 * np.sqrt(1 - phi * phi)
     for i in range(1, n):
         spell[i] = phi * spell[i - 1] + e2[i]
-    clear = 1.0 + 0.35 * np.tanh(-np.roll(w, -lead) / 3.0)       # high pressure: clear skies
+    ahead = np.roll(w, -lead)
+    clear = 1.0 + 0.35 * np.tanh(-ahead / 3.0)                   # high pressure: clear skies
     amplitude = (4.0 + 2.0 * season) * clear
-    temp = 9.0 + 10.0 * season - amplitude * np.cos(2 * np.pi * (hour - 3.0) / 24.0)
+    daily = np.cos(2 * np.pi * (hour - 3.0) / 24.0)               # +1 at 3 am, -1 at 3 pm
+    temp = 9.0 + 10.0 * season - amplitude * daily
     temp = temp + w + spell + 0.3 * rng.standard_normal(n)
-    pressure = 1013.0 - 2.5 * np.roll(w, -lead) + 1.0 * rng.standard_normal(n)
-    return {"temperature": np.round(temp[:hours], 2), "pressure": np.round(pressure[:hours], 1)}
+    pressure = 1013.0 - 2.5 * ahead + 1.0 * rng.standard_normal(n)
+    humidity = np.clip(75.0 + 12.0 * daily * clear + 4.0 * ahead - 5.0 * season
+                       + 3.0 * rng.standard_normal(n), 5.0, 100.0)
+    gusts = np.abs(np.roll(np.gradient(w), -lead)) * 24.0          # fast-moving systems
+    wind = np.abs(1.5 + 0.8 * gusts + 0.5 * rng.standard_normal(n))
+    return {"temperature": np.round(temp[:hours], 2), "pressure": np.round(pressure[:hours], 1),
+            "humidity": np.round(humidity[:hours], 1), "wind": np.round(wind[:hours], 2)}
 
 
 def write_synthetic_csv(path: Path, hours: int, seed: int) -> Path:
@@ -82,17 +102,18 @@ def write_synthetic_csv(path: Path, hours: int, seed: int) -> Path:
     return path
 
 
-def build_model(c: dict[str, Any], variant: str) -> Any:
+def build_model(c: dict[str, Any], variant: str, features: int = 1) -> Any:
     from .. import optimizers
-    from ..layers import GRU, Bidirectional, Dense, Layer
+    from ..layers import GRU, Bidirectional, Dense
     from ..models import Sequential
 
-    shape = (c["lookback"], 1)
-    layers: list[Layer]
+    if variant == "dense":
+        return build_dense(c["lookback"], features, c["dense_units"], c["lr"], "mae")
+    shape = (c["lookback"], features)
     # explicit layer names: optimizer state in checkpoints is keyed by them, so --resume must
     # rebuild the same names whichever model of this run is built first
     if variant == "gru":
-        layers = [GRU(c["units"], input_shape=shape, name="gru")]
+        layers: list[Any] = [GRU(c["units"], input_shape=shape, name="gru")]
     elif variant == "stacked":
         layers = [GRU(c["units"], dropout=c["dropout"], recurrent_dropout=c["recurrent_dropout"],
                       return_sequences=True, input_shape=shape, name="stacked_gru_1"),
@@ -125,64 +146,67 @@ def _series_source(ctx: RunContext) -> tuple[Path, str]:
     return path, c["column"]
 
 
-def run(ctx: RunContext) -> dict[str, float]:
-    from ..data import StandardScaler, prepare_timeseries, read_csv_column, sliding_windows
+def run(ctx: RunContext) -> dict[str, Any]:
+    from ..data import read_csv_columns
+    from ..data.timeseries import _split_bounds
     from ..random import set_random_seed
     from . import plots
 
-    c = ctx.config
+    c = dict(ctx.config)
     path, column = _series_source(ctx)
-    series = np.asarray(read_csv_column(path, column), dtype=np.float64)
-    lookback, horizon = c["lookback"], c["horizon"]
-    fractions = (c["train_fraction"], c["val_fraction"], 1.0 - c["train_fraction"]
-                 - c["val_fraction"])
-    data = prepare_timeseries(series, lookback, horizon, c["stride"], fractions,
-                              scaler="standard")
-    scaler = data.scaler
-    assert isinstance(scaler, StandardScaler)
-    assert data.x_val is not None and data.y_val is not None
-    assert data.x_test is not None and data.y_test is not None
+    columns = input_columns(path, column, c["columns"])
+    rows = np.asarray(read_csv_columns(path, columns, missing=c["missing"]), dtype=np.float64)
+    target = target_index(columns, column)
+    fractions = np.array([c["train_fraction"], c["val_fraction"],
+                          1.0 - c["train_fraction"] - c["val_fraction"]])
+    if np.any(fractions <= 0):
+        raise ValueError("--train-fraction and --val-fraction must be positive with a sum below "
+                         f"1, got {c['train_fraction']} and {c['val_fraction']}")
+    b1, b2 = _split_bounds(len(rows), fractions)[1:3]
+    lookback, horizon, note = fit_window(b1, c["lookback"], c["horizon"], f"{path.name}")
+    c["lookback"], c["horizon"] = lookback, horizon
+    if note:
+        ctx.notes.append(note)
+    norm = WindowNormalizer.fit(rows[:b1], c["normalize"], target, horizon, "standard")
+    back = lookback + horizon - 1   # validation / test windows may start in the part before
+    x_train, y_train, _, _ = norm.windows(rows[:b1], lookback, horizon, c["stride"])
+    parts = {"val": norm.windows(rows[b1 - back:b2], lookback, horizon),
+             "test": norm.windows(rows[b2 - back:], lookback, horizon)}
 
-    def unscale(v: np.ndarray) -> np.ndarray:
-        return scaler.inverse_transform(np.asarray(v, dtype=np.float64).reshape(-1))
+    def mae(a: np.ndarray, b: np.ndarray) -> float:
+        return float(np.mean(np.abs(np.asarray(a) - np.asarray(b))))
 
-    def mae(pred: np.ndarray, y: np.ndarray) -> float:
-        return float(np.mean(np.abs(unscale(pred) - unscale(y))))
-
-    splits = {"val": (data.x_val, data.y_val), "test": (data.x_test, data.y_test)}
-    metrics: dict[str, Any] = {}
-    for part, (x, y) in splits.items():
-        metrics[f"baseline_{part}_mae"] = mae(x[:, -1, 0], y)
-    scale = float(np.asarray(scaler.scale_).reshape(-1)[0])  # MAE in std units -> column units
+    metrics: dict[str, Any] = {"input_features": len(columns), "lookback": lookback,
+                               "horizon": horizon, "normalize": c["normalize"]}
+    for part, (_, _, last, raw_y) in parts.items():
+        metrics[f"baseline_{part}_mae"] = mae(last, raw_y)
+    unit = norm.unit()
 
     # a contiguous stretch of the validation part for the plot (one window per step)
-    b1 = data.bounds[1]
-    plot_steps = min(c["plot_steps"], data.bounds[2] - b1 - lookback - horizon + 1)
-    seg = scaler.transform(series[b1:b1 + lookback + horizon - 1 + plot_steps])
-    x_plot, y_plot = sliding_windows(seg, lookback, horizon)
-    lines = {"actual": unscale(y_plot), "baseline (last value)": unscale(x_plot[:, -1, 0])}
+    x_plot, _, last_plot, y_plot = parts["val"]
+    steps = min(c["plot_steps"], len(y_plot))
+    lines = {"actual": y_plot[:steps], "baseline (last value)": last_plot[:steps]}
 
     curves: dict[str, list[float]] = {}
-    variants = ["gru"] + ([c["variant"]] if c["variant"] != "none" else [])
+    variants = ["gru"] + ([c["variant"]] if c["variant"] != "none" else []) + ["dense"]
     for variant in variants:
         set_random_seed(ctx.seed)
-        model = build_model(c, variant)
-        epochs = c["epochs"] if variant == "gru" else c["variant_epochs"]
-        ctx.fit(model, data.x_train.astype(np.float32),
-                data.y_train.astype(np.float32), label=variant,
-                batch_size=c["batch_size"], epochs=epochs,
-                validation_data=(data.x_val.astype(np.float32), data.y_val.astype(np.float32)))
+        model = build_model(c, variant, len(columns))
+        epochs = {"gru": c["epochs"], "dense": c["dense_epochs"]}.get(variant,
+                                                                      c["variant_epochs"])
+        ctx.fit(model, x_train, y_train, label=variant, batch_size=c["batch_size"],
+                epochs=epochs, validation_data=parts["val"][:2])
         hist = read_history(ctx.out / f"history-{variant}.csv")
-        curves[f"{variant} train"] = [v * scale for v in hist["loss"]]
-        curves[f"{variant} validation"] = [v * scale for v in hist["val_loss"]]
-        for part, (x, y) in splits.items():
-            pred = model.predict(x.astype(np.float32), batch_size=512, verbose=0)
-            metrics[f"{variant}_{part}_mae"] = mae(pred, y)
+        curves[f"{variant} train"] = [v * unit for v in hist["loss"]]
+        curves[f"{variant} validation"] = [v * unit for v in hist["val_loss"]]
+        for part, (x, _, last, raw_y) in parts.items():
+            pred = model.predict(x, batch_size=512, verbose=0)
+            metrics[f"{variant}_{part}_mae"] = mae(norm.inverse(pred, last), raw_y)
         metrics[f"{variant}_epochs"] = len(hist["loss"])
-        lines[f"{variant} prediction"] = unscale(model.predict(x_plot.astype(np.float32),
-                                                               batch_size=512, verbose=0))
-        model.metadata = forecast_metadata("timeseries", column, lookback, horizon, scaler,
-                                           variant=variant, source=str(path))
+        lines[f"{variant} prediction"] = norm.inverse(
+            model.predict(x_plot[:steps], batch_size=512, verbose=0), last_plot[:steps])
+        model.metadata = forecast_metadata("timeseries", column, lookback, horizon, norm,
+                                           columns=columns, variant=variant, source=str(path))
         ctx.save_model(model, "model.rnnlab" if variant == "gru" else f"model-{variant}.rnnlab")
     metrics["val_mae"] = metrics["gru_val_mae"]
     metrics["test_mae"] = metrics["gru_test_mae"]
@@ -212,25 +236,28 @@ def run(ctx: RunContext) -> dict[str, float]:
     ax.lines[1].set(color="tab:gray", ls="--")
     ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=len(lines), frameon=False)
     ctx.save_plot(fig, "predictions.png")
-    ctx.notes.append(f"timeseries: read column {column!r} of {path} ({len(series)} rows); "
-                     f"{len(data.x_train)} training windows")
+    ctx.notes.append(f"timeseries: read {len(columns)} column(s) of {path} ({len(rows)} rows: "
+                     f"{', '.join(columns)}) to forecast {column!r}; {len(x_train)} training "
+                     f"windows, {c['normalize']} normalisation")
     return metrics
 
 
 register_experiment(Experiment(
     name="timeseries",
-    summary="GRU forecasts a CSV column 24 steps ahead vs the last-value baseline "
-            "(default: a generated hourly climate series)",
-    defaults={"column": "", "hours": 4 * 8760, "lookback": 120, "horizon": 24, "stride": 3,
+    summary="GRU forecasts a CSV column 24 steps ahead from several columns vs the last-value "
+            "and dense baselines (default: a generated hourly climate series)",
+    defaults={"column": "", "columns": "", "missing": "error", "normalize": "window",
+              "hours": 4 * 8760, "lookback": 120, "horizon": 24, "stride": 3,
               "train_fraction": 0.5, "val_fraction": 0.25, "units": 32, "variant": "stacked",
               "variant_units": 64, "dropout": 0.1, "recurrent_dropout": 0.5, "lr": 1e-3,
-              "batch_size": 128, "epochs": 20, "variant_epochs": 20, "plot_steps": 240,
-              "seed": 0},
-    smoke={"hours": 600, "lookback": 24, "horizon": 6, "stride": 2, "units": 8,
-           "variant_units": 8, "batch_size": 32, "epochs": 2, "variant_epochs": 1,
-           "plot_steps": 48},
+              "batch_size": 128, "epochs": 20, "variant_epochs": 20, "dense_units": 32,
+              "dense_epochs": 20, "plot_steps": 240, "preset": "default", "seed": 0},
+    smoke={"hours": 600, "lookback": 24, "horizon": 6, "stride": 1, "units": 16,
+           "variant_units": 8, "batch_size": 32, "epochs": 6, "variant_epochs": 1,
+           "dense_epochs": 2, "lr": 5e-3, "plot_steps": 48},
     run=run,
     kind="forecast",
     target="the GRU's validation MAE is below the last-value baseline's",
-    choices={"variant": ("stacked", "bidirectional", "none")},
+    choices={"variant": ("stacked", "bidirectional", "none"), "normalize": MODES,
+             "missing": ("error", "drop", "ffill")},
 ))

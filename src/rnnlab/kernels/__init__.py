@@ -1,62 +1,85 @@
-"""Fast paths for the recurrent layers, and which one runs.
+"""Which sweep runs a recurrent layer: the compiled one or the reference loop.
 
-The readable per-step implementation (``rnnlab.cells`` + ``rnnlab.layers.sweep``) is the
-*reference*: every fast path computes the same function (tested against it in float64 to 1e-12
-relative, ``tests/test_fastpath.py``) and only changes how the work is laid out:
+Two engines compute the same numbers (tested against each other in float64 to 1e-12 relative,
+``tests/test_fastpath.py``):
 
-``numpy``      always available. Time-major, preallocated buffers (``P (T, N, G·H)`` projected
-               inputs, the state sequence ``S (T+1, N, H)``, the cell sequence, activations
-               written in place), in-place ufuncs with ``out=``, one ``tanh`` call for all gates
-               of a step (the sigmoid gate rows of the weights are pre-scaled by 1/2, which is
-               exact, and ``sigmoid(z) = (tanh(z/2) + 1)/2``), derivative factors for all steps
-               computed before the backward loop, and one large product per weight gradient.
-``numba``      when ``numba`` is installed (``pip install rnnlab[fast]``) and NumPy's own BLAS
-               exports CBLAS (NumPy's wheels: ``scipy_openblas``). Each sweep (forward or
-               backward, all steps) is one compiled call: the recurrent product calls NumPy's
-               BLAS directly, the element-wise work is fused and vectorised (with a tanh that
-               compiles to SIMD code: 1.3 ulp in float32, 4e-16 in float64). Compiled once per
-               machine (``cache=True``; about 3 s per cell type and dtype, then ~0.15 s to load).
-               With several BLAS threads, the batch rows are split into blocks that run on that
-               many threads, one hand-off per sweep (rows are independent through time), with
-               single-threaded BLAS inside (``_pool``); the whole-sequence products (input
-               projection, weight gradients, input gradient) and ``Dense``'s products are split
-               the same way (``products.matmul``), so BLAS's own threads, which spin for ~0.1 s
-               after each threaded call, never compete with a sweep. The recurrent weight is
-               copied once per call into column panels small enough for OpenBLAS's unpacked
-               small-matrix kernels (AVX-512 cores), so no step re-packs the whole weight
-               (``_numba_kernels.pack_panels``).
-``reference``  the readable loop over ``cell.step`` / ``cell.step_backward``.
+``compiled``   a cell's own compiled sweep (``cell.compiled_sweep()``, numba; the built-in cells
+               keep theirs beside their reference step, ``rnnlab.cells.lstm.sweep`` ...). Each
+               sweep (forward or backward, all steps) is one compiled call on time-major buffers
+               (``driver``): the recurrent product calls NumPy's BLAS directly (``_blas``), the
+               element-wise work is fused and vectorised (a tanh that compiles to SIMD code: 1.3
+               ulp in float32, 4e-16 in float64). Compiled once per machine (``cache=True``).
+               With several BLAS threads the batch rows are split into blocks that run on that
+               many threads, one hand-off per sweep, with single-threaded BLAS inside (``_pool``;
+               the limit is each thread's own, nothing process-wide changes); the
+               whole-sequence products and ``Dense``'s are split the same way
+               (``products.matmul``). The recurrent weight is copied once per call into column
+               panels small enough for OpenBLAS's small-matrix kernels (``pack_panels``).
+``reference``  the readable loop over ``cell.step`` / ``cell.step_backward``
+               (``rnnlab.layers.sweep``), for every cell.
 
-Selection: ``RNNLAB_ENGINE`` = ``auto`` (default: numba if usable, else numpy), ``numba``,
-``numpy`` or ``reference``; read at every call, so it can be changed at run time. Custom cells
-(anything but the exact built-in classes) and unsupported options (activations other than tanh,
-sigmoid gates, ``GRU(reset_after=False)`` ...) always run the reference path.
-``rnnlab.kernels.engine_info()`` says which engine is active and why; every recurrent layer
-records the engine of its last call in ``layer.last_engine``.
+Choice: ``auto`` (default: compiled where the cells of a layer provide a compiled sweep, else
+reference), ``compiled`` (``numba`` is accepted as a synonym) or ``reference``. The default comes
+from ``RNNLAB_ENGINE``, read once, on first use; ``with rnnlab.engine("reference"):``
+(``use_engine``) overrides it for the calling thread (a ``contextvars`` value, so other threads
+are unaffected). ``choose(cells)`` says which engine a layer runs and why; ``engine_info()`` sums
+up the process (numba found or not, and why not).
 """
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import os
-import warnings
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 ENV_VAR = "RNNLAB_ENGINE"
-ENGINES = ("auto", "numba", "numpy", "reference")
+ENGINES = ("auto", "compiled", "reference")
+_SYNONYMS = {"numba": "compiled"}
 
 _numba_state: dict[str, Any] = {}
+_env_default: list[str] = []  # RNNLAB_ENGINE, read once
+_chosen: contextvars.ContextVar[str | None] = contextvars.ContextVar("rnnlab_engine",
+                                                                     default=None)
 
 
-def requested_engine() -> str:
-    """The engine asked for through ``RNNLAB_ENGINE`` (``auto`` when unset)."""
-    value = os.environ.get(ENV_VAR, "auto").strip().lower() or "auto"
+def check_engine(name: Any, where: str = "engine") -> str:
+    """``name`` as one of ``ENGINES`` (``numba`` -> ``compiled``), or a clear error."""
+    value = str(name).strip().lower() or "auto"
+    value = _SYNONYMS.get(value, value)
     if value not in ENGINES:
-        raise ValueError(f"{ENV_VAR} must be one of {ENGINES}, got {value!r}")
+        extra = " (the NumPy engine was removed: use 'reference')" if value == "numpy" else ""
+        raise ValueError(f"{where} must be one of {ENGINES}, got {name!r}{extra}")
     return value
 
 
+def env_engine() -> str:
+    """The default engine from ``RNNLAB_ENGINE`` (``auto`` when unset), read on first use."""
+    if not _env_default:
+        _env_default.append(check_engine(os.environ.get(ENV_VAR, "auto"), ENV_VAR))
+    return _env_default[0]
+
+
+def requested_engine() -> str:
+    """The engine asked for in this thread: ``use_engine``'s, else ``env_engine()``."""
+    value = _chosen.get()
+    return value if value is not None else env_engine()
+
+
+@contextlib.contextmanager
+def use_engine(name: str) -> Iterator[str]:
+    """``with rnnlab.engine("reference"): ...``: run recurrent layers on ``name`` (``auto``,
+    ``compiled`` or ``reference``) inside the block, in the calling thread only."""
+    token = _chosen.set(check_engine(name))
+    try:
+        yield _chosen.get() or "auto"
+    finally:
+        _chosen.reset(token)
+
+
 def numba_status() -> tuple[bool, str]:
-    """``(usable, detail)`` for the numba engine; tried once per process."""
+    """``(usable, detail)`` for compiled sweeps; tried once per process."""
     if not _numba_state:
         try:
             from . import _numba_kernels  # noqa: F401  (imports numba, finds BLAS)
@@ -69,38 +92,55 @@ def numba_status() -> tuple[bool, str]:
     return _numba_state["ok"], _numba_state["detail"]
 
 
-def engine() -> str:
-    """The engine the next recurrent call will use for the built-in cells."""
-    req = requested_engine()
-    if req in ("numpy", "reference"):
-        return req
+def choose(cells: Sequence[Any], requested: str | None = None) -> tuple[str, list[Any], str]:
+    """``(engine, sweeps, reason)`` for a stack of cells: ``"compiled"`` with one compiled sweep
+    per cell when every cell provides one and the compiled engine is allowed, else
+    ``"reference"`` with the reason (empty when the reference was asked for)."""
+    req = check_engine(requested) if requested is not None else requested_engine()
+    if req == "reference":
+        return "reference", [], "reference engine requested"
     ok, detail = numba_status()
-    if ok:
-        return "numba"
-    if req == "numba" and not _numba_state.get("warned"):
-        _numba_state["warned"] = True
-        warnings.warn(f"{ENV_VAR}=numba but the numba engine is unavailable ({detail}); using "
-                      "the numpy engine", RuntimeWarning, stacklevel=3)
-    return "numpy"
+    if not ok:
+        return "reference", [], f"numba unavailable ({detail})"
+    sweeps = [c.compiled_sweep() for c in cells]
+    for c, s in zip(cells, sweeps):
+        if s is None:
+            return "reference", [], (f"{type(c).__name__} has no compiled sweep for its "
+                                     "configuration")
+    return "compiled", sweeps, ""
 
 
 def engine_info() -> dict[str, Any]:
-    """Which engine runs and why: ``{"engine", "requested", "numba"}``."""
+    """``{"requested", "compiled", "numba"}``: the engine asked for in this thread, whether
+    compiled sweeps can run at all, and numba's description (or why it is unusable)."""
     ok, detail = numba_status()
-    return {"engine": engine(), "requested": requested_engine(),
+    req = requested_engine()
+    return {"requested": req, "compiled": ok and req != "reference",
             "numba": detail if ok else f"unavailable ({detail})"}
 
 
-def implementation(name: str) -> Any:
-    """The module implementing engine ``name`` (``numba`` or ``numpy``)."""
-    if name == "numba":
-        from . import _numba_kernels
+def run_engine() -> dict[str, str]:
+    """``{"engine", "why"}`` for a run's record: the engine the built-in cells run on in this
+    thread and why (a layer whose cells have no compiled sweep still falls back, per layer:
+    ``RNN.engine_choice()``)."""
+    req = requested_engine()
+    ok, detail = numba_status()
+    if req == "reference":
+        return {"engine": "reference", "why": "requested (RNNLAB_ENGINE or rnnlab.engine)"}
+    if not ok:
+        return {"engine": "reference", "why": f"numba unavailable: {detail}"}
+    return {"engine": "compiled", "why": detail}
 
-        return _numba_kernels
-    from . import _numpy_kernels
 
-    return _numpy_kernels
+def threads_module() -> Any | None:
+    """The compiled kernels' module (its ``parallel_rows`` and ``threads``), None without numba
+    or under the reference engine."""
+    if requested_engine() == "reference" or not numba_status()[0]:
+        return None
+    from . import _numba_kernels
+
+    return _numba_kernels
 
 
-__all__ = ["ENV_VAR", "ENGINES", "engine", "engine_info", "implementation", "numba_status",
-           "requested_engine"]
+__all__ = ["ENGINES", "ENV_VAR", "check_engine", "choose", "engine_info", "env_engine",
+           "numba_status", "requested_engine", "run_engine", "threads_module", "use_engine"]

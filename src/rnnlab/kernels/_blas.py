@@ -4,7 +4,7 @@ NumPy's wheels bundle OpenBLAS as ``scipy_openblas64`` (symbols ``scipy_cblas_sg
 ``scipy_cblas_dgemm64_``, 64-bit integers). Using NumPy's own library keeps one BLAS thread pool
 in the process, limited by the same ``OPENBLAS_NUM_THREADS`` / ``threadpoolctl`` settings as
 NumPy. Other builds (MKL, Accelerate, a system OpenBLAS with other names) are not used: the
-numba engine is then unavailable and the numpy engine runs.
+compiled engine is then unavailable and the reference loop runs.
 """
 
 from __future__ import annotations

@@ -1,28 +1,23 @@
-"""The numba engine: whole-sequence forward and backward sweeps, one compiled call each.
+"""What every compiled sweep shares: NumPy's BLAS bound for numba, the per-step product on the
+recurrent weight's column panels, a vectorising tanh, the mask and window bookkeeping of a step,
+and the row-block threads. The cells' own kernels live beside their reference step
+(``rnnlab.cells.<cell>.sweep``).
 
-Importing this module imports numba and binds NumPy's CBLAS (``_blas``); any failure makes the
-engine unavailable (``rnnlab.kernels.numba_status``). Kernels are compiled with ``cache=True``
-(once per machine, then loaded from ``__pycache__``) for float32 and float64 arrays, with
-``error_model="numpy"`` (IEEE division, so loops vectorise) and ``nogil=True`` (row blocks of a
-batch run concurrently, ``_pool``); each kernel works on the batch rows ``r0:r1``.
-
-Buffers (see ``rnnlab.kernels.driver``): ``P (T, N, G)`` projected inputs ``x W_ih^T + b_ih``,
-turned in place into pre-activations and then activated gates; ``S (T+1, N, H)`` hidden states
-and ``C (T+1, N, H)`` LSTM cells indexed so that step ``t`` reads index ``t`` and writes ``t+1``
-(``t+1`` and ``t`` when running backwards); ``TC (T, N, H)`` tanh of the cell; ``HN (T, N, H)``
-the GRU's ``h W_hn^T + b_hn``; ``Y (T, N, H)`` outputs (only with a sequence mask); ``M (T, N)``
-the mask; ``RM (N, H)`` the recurrent-dropout mask.
-
-Every expression follows the reference cells' order of operations (``rnnlab.cells``): sigmoid is
-``(tanh(z * 0.5) + 1) * 0.5`` as in ``rnnlab.activations``, ``b_hh`` is added after the
-recurrent product, ``c = f * c_prev + i * g`` and so on, so results agree with the reference to
-rounding (tests/test_fastpath.py: 1e-12 relative in float64).
+Importing this module imports numba and binds NumPy's CBLAS (``_blas``); any failure makes
+compiled sweeps unavailable (``rnnlab.kernels.numba_status``). Kernels are compiled with
+``cache=True`` (once per machine, then loaded from ``__pycache__``) for float32 and float64
+arrays, with ``error_model="numpy"`` (IEEE division, so loops vectorise) and ``nogil=True`` (row
+blocks of a batch run concurrently, ``_pool``); each kernel works on the batch rows ``r0:r1``.
+Buffers: see ``rnnlab.kernels.driver``. Cell kernels follow their reference step's order of
+operations, so results agree with it to rounding (tests/test_fastpath.py: 1e-12 relative in
+float64).
 """
 
 from __future__ import annotations
 
 import ctypes
 import math
+from typing import Any
 
 import llvmlite.binding as _llvm
 import numba
@@ -81,7 +76,7 @@ def _mm_overload(a, b, c, beta):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def _mm_panels(a, WF, WB, c, beta):
+def mm_panels(a, WF, WB, c, beta):
     """``c = a @ B + beta * c`` with ``B (k, n)`` stored as column panels (``pack_panels``):
     panel ``i`` holds columns ``WB[i]:WB[i+1]`` as a contiguous ``(k, width)`` matrix at
     ``WF[k·WB[i]:k·WB[i+1]]``. One BLAS call per panel; every element is still one dot
@@ -104,8 +99,40 @@ def project(P, scale, bias):
             row[g] = row[g] * scale[g] + bias[g]
 
 
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def positions(i, T, reverse):
+    """``(t, ip, io)`` of processing position ``i``: the time step, the state index it reads
+    and the one it writes (``S``/``C`` hold T+1 states, see ``driver``)."""
+    t = T - 1 - i if reverse else i
+    if reverse:
+        return t, t + 1, t
+    return t, t, t + 1
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ):
+    """``(t, ip, io, has_dy, dz)`` of BPTT position ``i``: as ``positions``, whether output
+    gradients enter here (``dlo <= i < dhi``) and where its pre-activation gradient goes
+    (``dZ[t]``, or the window scratch ``DZS`` when windows accumulate)."""
+    t, ip, io = positions(i, T, reverse)
+    dz = DZS if acc else dZ[t]
+    return t, ip, io, dlo <= i < dhi, dz
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out):
+    """The gradient reaching output ``(t, n, j)``: ``dYt`` (when the window has output
+    gradients at this step) plus, with a mask, what masked later steps carried back to it."""
+    zero = carry.dtype.type(0.0)
+    dy = dYt[t, n, j] if has_dy else zero
+    if has_mask and not zero_out:
+        dy = dy + carry[n, j]
+        carry[n, j] = zero
+    return dy
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
-def _recurrent_operand(S, ip, RM, HM, has_rm, r0, r1):
+def recurrent_operand(S, ip, RM, HM, has_rm, r0, r1):
     """Rows ``r0:r1`` of ``S[ip] * RM`` (into HM) with recurrent dropout, else of ``S[ip]``."""
     if not has_rm:
         return S[ip, r0:r1]
@@ -117,7 +144,7 @@ def _recurrent_operand(S, ip, RM, HM, has_rm, r0, r1):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def _finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1):
+def finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1):
     """With a sequence mask: masked rows carry the state and repeat (or zero) the output;
     the other rows output the new state."""
     if not has_mask:
@@ -209,117 +236,9 @@ def tanh_array(x, out):
         of[i] = vtanh(xf[i])
 
 
-# -- forward sweeps (whole sequence, one call) ----------------------------------------------------
-# Loops run along one batch row at a time over a whole gate row (G = gates·H contiguous values),
-# with per-column constants instead of per-gate branches, so that they vectorise; the sigmoid gate
-# columns use ``tanh(z * 0.5) * 0.5 + 0.5``, bit for bit the reference's
-# ``(tanh(z * 0.5) + 1) * 0.5`` (halving is exact), and the tanh columns ``tanh(z * 1) * 1 + 0``.
-@njit(cache=True, error_model="numpy", nogil=True)
-def simple_forward(P, S, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_mask, zero_out, act,
-                   r0, r1):
-    """``h_t = act(p_t + h_{t-1} W_hh^T + b_hh)`` for every step (act: 0 tanh, 1 relu,
-    2 linear); ``P[t]`` keeps the pre-activation, ``S`` the states."""
-    T, N, H = P.shape
-    zero = P.dtype.type(0.0)
-    t_prev = -1
-    for i in range(T):
-        t = T - 1 - i if reverse else i
-        ip = t + 1 if reverse else t
-        io = t if reverse else t + 1
-        a = P[t]
-        _mm_panels(_recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
-        for n in range(r0, r1):
-            an = a[n]
-            hn = S[io, n]
-            for j in range(H):
-                an[j] = an[j] + bhh[j]
-            if act == 0:
-                for j in range(H):
-                    hn[j] = vtanh(an[j])
-            elif act == 1:
-                for j in range(H):
-                    v = an[j]
-                    hn[j] = v if (v > zero or v != v) else zero
-            else:
-                for j in range(H):
-                    hn[j] = an[j]
-        _finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
-        t_prev = t
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
-def lstm_forward(P, S, C, TC, Y, WF, WB, bhh, sc, sh, RM, HM, M, reverse, has_rm, has_mask,
-                 zero_out, r0, r1):
-    """LSTM over all steps: ``P[t]`` becomes the activated gates (i, f, g, o), ``C``/``TC`` the
-    cells and their tanh, ``S`` the hidden states. ``sc``/``sh``: per-column scale and shift
-    (0.5/0.5 on sigmoid columns, 1/0 on the tanh column block)."""
-    T, N, G = P.shape
-    H = G // 4
-    t_prev = -1
-    for i in range(T):
-        t = T - 1 - i if reverse else i
-        ip = t + 1 if reverse else t
-        io = t if reverse else t + 1
-        a = P[t]
-        _mm_panels(_recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
-        for n in range(r0, r1):
-            an = a[n]
-            for k in range(G):
-                an[k] = vtanh((an[k] + bhh[k]) * sc[k]) * sc[k] + sh[k]
-            cp = C[ip, n]
-            cn = C[io, n]
-            tcn = TC[t, n]
-            hn = S[io, n]
-            for j in range(H):
-                c = an[H + j] * cp[j] + an[j] * an[2 * H + j]
-                tc = vtanh(c)
-                cn[j] = c
-                tcn[j] = tc
-                hn[j] = an[3 * H + j] * tc
-            if has_mask and not M[t, n]:
-                for j in range(H):
-                    cn[j] = cp[j]
-        _finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
-        t_prev = t
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
-def gru_forward(P, S, HN, Y, WF, WB, bhh, HP, RM, HM, M, reverse, has_rm, has_mask, zero_out,
-                r0, r1):
-    """GRU (reset_after) over all steps: ``P[t]`` becomes (r, z, n), ``HN[t]`` keeps
-    ``h W_hn^T + b_hn``, ``S`` the states."""
-    T, N, G = P.shape
-    H = G // 3
-    half = P.dtype.type(0.5)
-    t_prev = -1
-    for i in range(T):
-        t = T - 1 - i if reverse else i
-        ip = t + 1 if reverse else t
-        io = t if reverse else t + 1
-        _mm_panels(_recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, HP[r0:r1], 0.0)
-        for n in range(r0, r1):
-            an = P[t, n]
-            hp = HP[n]
-            for k in range(G):
-                hp[k] = hp[k] + bhh[k]
-            for k in range(2 * H):
-                an[k] = vtanh((an[k] + hp[k]) * half) * half + half
-            hnn = HN[t, n]
-            hprev = S[ip, n]
-            hout = S[io, n]
-            for j in range(H):
-                hn = hp[2 * H + j]
-                nn = vtanh(an[2 * H + j] + an[j] * hn)
-                an[2 * H + j] = nn
-                hnn[j] = hn
-                hout[j] = nn + an[H + j] * (hprev[j] - nn)
-        _finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
-        t_prev = t
-
-
 # -- backward sweeps -----------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy", nogil=True)
-def _skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out):
+def skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out):
     """Row ``n`` is masked at step ``t``: no pre-activation gradient (``dz[n] = 0``); unless
     ``zero_out``, its output gradient is carried to the previous unmasked step (the output
     there was repeated here)."""
@@ -335,7 +254,7 @@ def _skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def _state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1):
+def state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1):
     """``dh = DH ⊙ RM`` (recurrent dropout) or ``DH`` on the rows unmasked at step ``t``."""
     for n in range(r0, r1):
         if has_mask and not M[t, n]:
@@ -345,152 +264,25 @@ def _state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def _add_rows(d, DZS, r0, r1):
+def add_rows(d, DZS, r0, r1):
     """``d[r0:r1] += DZS[r0:r1]`` (truncated BPTT accumulates each window's gradient)."""
     for n in range(r0, r1):
         for k in range(d.shape[1]):
             d[n, k] += DZS[n, k]
 
 
-@njit(cache=True, error_model="numpy", nogil=True)
-def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, dhi, reverse,
-                    has_rm, has_mask, zero_out, acc, act, r0, r1):
-    """BPTT over processing positions ``hi-1 … lo`` (activation codes: 0 tanh, 1 relu,
-    2 linear). ``dZ[t]`` receives (or, with ``acc``, accumulates) the pre-activation gradient;
-    ``dh`` holds the state gradient, updated in place."""
-    T = S.shape[0] - 1
-    N, H = dh.shape
-    one = dh.dtype.type(1.0)
-    zero = dh.dtype.type(0.0)
-    for i in range(hi - 1, lo - 1, -1):
-        t = T - 1 - i if reverse else i
-        io = t if reverse else t + 1
-        has_dy = dlo <= i < dhi
-        dz = DZS if acc else dZ[t]
-        for n in range(r0, r1):
-            if has_mask and not M[t, n]:
-                _skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
-                continue
-            for j in range(H):
-                dy = dYt[t, n, j] if has_dy else zero
-                if has_mask and not zero_out:
-                    dy = dy + carry[n, j]
-                    carry[n, j] = zero
-                x = dy + dh[n, j]
-                h = S[io, n, j]
-                if act == 0:
-                    dz[n, j] = x * (one - h * h)
-                elif act == 1:
-                    dz[n, j] = x * (one if h > zero else zero)
-                else:
-                    dz[n, j] = x * one
-        _mm_panels(dz[r0:r1], WF, WB, DH[r0:r1], 0.0)
-        _state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
-        if acc:
-            _add_rows(dZ[t], DZS, r0, r1)
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
-def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, hi, dlo, dhi,
-                  reverse, has_rm, has_mask, zero_out, acc, r0, r1):
-    """LSTM BPTT over processing positions ``hi-1 … lo``; ``dh``, ``dc`` updated in place."""
-    T, N, G = P.shape
-    H = G // 4
-    one = dh.dtype.type(1.0)
-    zero = dh.dtype.type(0.0)
-    for i in range(hi - 1, lo - 1, -1):
-        t = T - 1 - i if reverse else i
-        ip = t + 1 if reverse else t
-        has_dy = dlo <= i < dhi
-        dz = DZS if acc else dZ[t]
-        for n in range(r0, r1):
-            if has_mask and not M[t, n]:
-                _skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
-                continue
-            a = P[t, n]
-            for j in range(H):
-                dy = dYt[t, n, j] if has_dy else zero
-                if has_mask and not zero_out:
-                    dy = dy + carry[n, j]
-                    carry[n, j] = zero
-                ig = a[j]
-                fg = a[H + j]
-                gg = a[2 * H + j]
-                og = a[3 * H + j]
-                tc = TC[t, n, j]
-                dhh = dy + dh[n, j]
-                dcc = dc[n, j] + dhh * og * (one - tc * tc)
-                dz[n, j] = dcc * gg * (ig * (one - ig))
-                dz[n, H + j] = dcc * C[ip, n, j] * (fg * (one - fg))
-                dz[n, 2 * H + j] = dcc * ig * (one - gg * gg)
-                dz[n, 3 * H + j] = dhh * tc * (og * (one - og))
-                dc[n, j] = dcc * fg
-        _mm_panels(dz[r0:r1], WF, WB, DH[r0:r1], 0.0)
-        _state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
-        if acc:
-            _add_rows(dZ[t], DZS, r0, r1)
-
-
-@njit(cache=True, error_model="numpy", nogil=True)
-def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, lo, hi, dlo, dhi,
-                 reverse, has_rm, has_mask, zero_out, acc, r0, r1):
-    """GRU (reset_after) BPTT over processing positions ``hi-1 … lo``; ``dh`` in place."""
-    T, N, G = P.shape
-    H = G // 3
-    one = dh.dtype.type(1.0)
-    zero = dh.dtype.type(0.0)
-    for i in range(hi - 1, lo - 1, -1):
-        t = T - 1 - i if reverse else i
-        ip = t + 1 if reverse else t
-        has_dy = dlo <= i < dhi
-        dz = DZS if acc else dZ[t]
-        for n in range(r0, r1):
-            if has_mask and not M[t, n]:
-                for k in range(G):
-                    DR[n, k] = zero
-                _skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
-                continue
-            a = P[t, n]
-            for j in range(H):
-                dy = dYt[t, n, j] if has_dy else zero
-                if has_mask and not zero_out:
-                    dy = dy + carry[n, j]
-                    carry[n, j] = zero
-                r = a[j]
-                z = a[H + j]
-                nn = a[2 * H + j]
-                dhh = dy + dh[n, j]
-                dn = dhh * (one - z) * (one - nn * nn)
-                dpz = dhh * (S[ip, n, j] - nn) * (z * (one - z))
-                dpr = dn * HN[t, n, j] * (r * (one - r))
-                dz[n, j] = dpr
-                dz[n, H + j] = dpz
-                dz[n, 2 * H + j] = dn
-                DR[n, j] = dpr
-                DR[n, H + j] = dpz
-                DR[n, 2 * H + j] = dn * r
-                DHZ[n, j] = dhh * z
-        _mm_panels(DR[r0:r1], WF, WB, DH[r0:r1], 0.0)
-        for n in range(r0, r1):
-            if has_mask and not M[t, n]:
-                continue
-            for j in range(H):
-                dhm = DH[n, j] * RM[n, j] if has_rm else DH[n, j]
-                dh[n, j] = DHZ[n, j] + dhm
-        if acc:
-            _add_rows(dZ[t], DZS, r0, r1)
-
-
-# -- engine entry points (see rnnlab.kernels.driver) ---------------------------------------------
-PRESCALE = False  # sigmoid gates computed from the raw pre-activations; b_hh added per step
-
+# -- threads ------------------------------------------------------------------------------------
 _openblas = ctypes.CDLL(_LIB)
 _get_threads = _openblas.scipy_openblas_get_num_threads64_
 _get_threads.restype = ctypes.c_int
 _get_threads.argtypes = []
-_set_threads = _openblas.scipy_openblas_set_num_threads64_
-_set_threads.restype = None
-_set_threads.argtypes = [ctypes.c_int]
+# the calling thread's own BLAS thread count (OpenBLAS >= 0.3.27; returns the previous value, 0
+# meaning "the process-wide count"): nothing process-wide is changed while a sweep runs
+_set_local: Any = getattr(_openblas, "openblas_set_num_threads_local", None)  # ctypes
+if _set_local is None:
+    raise ImportError("NumPy's OpenBLAS has no openblas_set_num_threads_local (needs 0.3.27+)")
+_set_local.restype = ctypes.c_int
+_set_local.argtypes = [ctypes.c_int]
 
 
 def threads() -> int:
@@ -498,27 +290,32 @@ def threads() -> int:
     return max(1, int(_get_threads()))
 
 
+def single_threaded_blas() -> None:
+    """Give the calling thread single-threaded BLAS for good (``_pool``'s helper threads)."""
+    _set_local(1)
+
+
+_pool.THREAD_START.append(single_threaded_blas)
+
+
 def parallel_rows(rows: int, min_rows: int, fn) -> None:
     """``fn(r0, r1)`` over row blocks of at least ``min_rows`` rows, on up to ``threads()``
     threads, always with single-threaded BLAS inside (see ``_pool``): BLAS's own threads never
-    run inside a recurrent layer. ``fn`` must only write its rows."""
+    run inside a recurrent layer. The limit is the calling thread's own (restored afterwards);
+    the helpers have theirs from their start. ``fn`` must only write its rows."""
     nt = threads()
     if nt == 1:
         fn(0, rows)
         return
     blocks = _pool.row_blocks(rows, nt, min_rows)
-    _set_threads(1)  # too small to split: one thread is faster than BLAS's per-call hand-offs
+    previous = _set_local(1)  # too small to split: one thread beats BLAS's per-call hand-offs
     try:
         if len(blocks) == 1:
             fn(0, rows)
         else:
             _pool.POOL.run(lambda i: fn(*blocks[i]), len(blocks), nt)
     finally:
-        _set_threads(nt)
-
-
-def _run(q, fn) -> None:
-    parallel_rows(q.N, _pool.MIN_ROWS, fn)
+        _set_local(previous)
 
 
 # -- the recurrent weight in column panels ---------------------------------------------------------
@@ -554,7 +351,7 @@ def _block_rows(rows: int) -> int:
 
 
 def pack_panels(b, rows: int):
-    """``(WF, WB)``: ``b (k, n)`` (any strides) copied into column panels for ``_mm_panels``,
+    """``(WF, WB)``: ``b (k, n)`` (any strides) copied into column panels for ``mm_panels``,
     sized for products of ``rows`` rows; the copy is split over the engine's threads."""
     k, n = b.shape
     width = max(panel_width(rows, k, n), 1)
@@ -569,11 +366,8 @@ def pack_panels(b, rows: int):
     return flat, bounds
 
 
-def pack_forward(w_t, scale, rows: int):
-    """``W_hh^T (H, G)`` in the layout of the forward kernels (``scale`` must be None: this
-    engine does not pre-scale, see PRESCALE)."""
-    if scale is not None:
-        raise ValueError("the numba engine takes W_hh unscaled (PRESCALE is False)")
+def pack_forward(w_t, rows: int):
+    """``W_hh^T (H, G)`` in the layout of the forward kernels."""
     return pack_panels(w_t, _block_rows(rows))
 
 
@@ -582,51 +376,12 @@ def pack_backward(w, rows: int):
     return pack_panels(w, _block_rows(rows))
 
 
-def forward(q) -> None:
-    """The whole forward sweep of ``q`` (a ``driver.Seq``) in one compiled call per row block."""
-    Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
-    dtype, H, G = q.P.dtype, q.H, q.G
-    bhh = q.bhh if q.bhh.shape[0] == G else np.zeros(G, dtype=dtype)
-    WF, WB = q.WR
-    if q.kind == "lstm":
-        sc = np.full(G, 0.5, dtype=dtype)
-        sc[2 * H:3 * H] = 1.0
-        sh = np.full(G, 0.5, dtype=dtype)
-        sh[2 * H:3 * H] = 0.0
-        _run(q, lambda r0, r1: lstm_forward(
-            q.P, q.S, q.C, q.TC, Y, WF, WB, bhh, sc, sh, q.RM, q.HM, q.M, q.reverse, q.has_rm,
-            q.has_mask, q.zero_out, r0, r1))
-    elif q.kind == "gru":
-        _run(q, lambda r0, r1: gru_forward(
-            q.P, q.S, q.HN, Y, WF, WB, bhh, q.HP, q.RM, q.HM, q.M, q.reverse, q.has_rm,
-            q.has_mask, q.zero_out, r0, r1))
-    else:
-        _run(q, lambda r0, r1: simple_forward(
-            q.P, q.S, Y, WF, WB, bhh, q.RM, q.HM, q.M, q.reverse, q.has_rm, q.has_mask,
-            q.zero_out, q.act, r0, r1))
-
-
-def backward(q, W, dY, dZ, ds, lo, hi, dlo, dhi, acc) -> None:
-    """BPTT over processing positions ``hi-1 … lo``, one compiled call per row block; ``W`` is
-    ``W_hh`` as ``pack_backward`` laid it out; ``ds`` (state gradients) updated in place, ``dZ``
-    written (or accumulated with ``acc``)."""
-    N, H, G = q.N, q.H, q.G
-    dtype = q.P.dtype
-    DZS = np.empty((N, G), dtype=dtype) if acc else np.empty((1, 1), dtype=dtype)
-    carry = np.zeros((N, H), dtype=dtype)
-    DH = np.empty((N, H), dtype=dtype)
-    WF, WB = W
-    if q.kind == "lstm":
-        _run(q, lambda r0, r1: lstm_backward(
-            q.P, q.C, q.TC, WF, WB, q.RM, q.M, dY, dZ, ds[0], ds[1], DZS, DH, carry, lo, hi, dlo,
-            dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
-    elif q.kind == "gru":
-        DR = np.empty((N, G), dtype=dtype)
-        DHZ = np.empty((N, H), dtype=dtype)
-        _run(q, lambda r0, r1: gru_backward(
-            q.P, q.S, q.HN, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DR, DH, DHZ, carry, lo, hi, dlo,
-            dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
-    else:
-        _run(q, lambda r0, r1: simple_backward(
-            q.S, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DH, carry, lo, hi, dlo, dhi, q.reverse,
-            q.has_rm, q.has_mask, q.zero_out, acc, q.act, r0, r1))
+@njit(cache=True, error_model="numpy", nogil=True)
+def close_bptt_step(dz, WF, WB, DH, dh, RM, M, dZ, DZS, t, has_rm, has_mask, acc, r0, r1):
+    """The end of one BPTT step whose pre-activation gradient ``dz`` reaches the previous
+    state only through ``W_hh``: ``dh = (dz W_hh) ⊙ RM`` on the unmasked rows, and, in a
+    truncation window, ``dZ[t] += dz``."""
+    mm_panels(dz[r0:r1], WF, WB, DH[r0:r1], 0.0)
+    state_grad_rows(dh, DH, RM, M, t, has_rm, has_mask, r0, r1)
+    if acc:
+        add_rows(dZ[t], DZS, r0, r1)

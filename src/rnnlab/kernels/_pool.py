@@ -18,6 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 MIN_ROWS = 8  # smallest row block worth a thread
+THREAD_START: list[Callable[[], Any]] = []  # run once in every helper thread as it starts
 
 
 class _Job:
@@ -54,6 +55,8 @@ class _Pool:
         self._threads: list[threading.Thread] = []
 
     def _helper(self) -> None:
+        for init in THREAD_START:
+            init()
         seen = 0
         while True:
             with self._cv:
@@ -65,7 +68,11 @@ class _Pool:
                 job.work()
 
     def run(self, fn: Callable[[int], Any], n: int, threads: int) -> None:
-        """``fn(i)`` for ``i in range(n)`` on up to ``threads`` threads (this one included)."""
+        """``fn(i)`` for ``i in range(n)`` on up to ``threads`` threads (this one included).
+
+        Safe to call from several threads at once: each call's blocks are claimed from its own
+        counter and the calling thread keeps working until none is left, so a helper drawn to
+        another call's job only makes this one finish on fewer threads."""
         if n <= 1 or threads <= 1:
             for i in range(n):
                 fn(i)

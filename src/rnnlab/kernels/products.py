@@ -9,10 +9,9 @@ step, 412 ms with ``OPENBLAS_THREAD_TIMEOUT=4``, benchmarks/RESULTS.md). ``matmu
 runs a large product in row blocks on the same threads, with BLAS single-threaded, and BLAS's own
 threads are never woken during a step.
 
-With the numpy engine (and ``reference``) it is one ``np.matmul``: BLAS parallelises it itself.
-Under the numba engine the process-wide OpenBLAS thread count is 1 while the blocks run (as in
-the recurrent sweeps) and is restored afterwards; ``out`` overlapping an operand runs as one
-``np.matmul``.
+Under the reference engine, or without numba, it is one ``np.matmul``: BLAS parallelises it
+itself. Under the compiled engine each thread running a block has single-threaded BLAS (its own
+limit, as in the recurrent sweeps); ``out`` overlapping an operand runs as one ``np.matmul``.
 """
 
 from __future__ import annotations
@@ -21,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _pool, engine, implementation
+from . import _pool, threads_module
 
 Array = np.ndarray
 MIN_BLOCK_WORK = 1 << 20  # multiply-adds below which a row block is not worth a thread hand-off
@@ -30,7 +29,7 @@ MIN_BLOCK_WORK = 1 << 20  # multiply-adds below which a row block is not worth a
 def matmul(a: Array, b: Array, out: Array | None = None, engine_module: Any = None) -> Array:
     """``a @ b`` for 2-D ``a (m, k)`` and ``b (k, n)`` (views, transposed ones included), into
     ``out (m, n)`` when given. Row blocks of ``a`` run on the threads of ``engine_module``
-    (default: the active engine's module; one block, BLAS-threaded, with the numpy engine).
+    (default: ``threads_module()``; one block, BLAS-threaded, when there is none).
     Every element is one BLAS dot product over the whole ``k``, as in ``np.matmul``: no partial
     sums, so the split does not change the result's summation."""
     if a.ndim != 2 or b.ndim != 2:
@@ -41,7 +40,9 @@ def matmul(a: Array, b: Array, out: Array | None = None, engine_module: Any = No
         out = np.empty((m, n), dtype=np.result_type(a, b))
     if np.may_share_memory(out, a) or np.may_share_memory(out, b):
         return np.matmul(a, b, out=out)  # blocks would overwrite operands others still read
-    eng = engine_module if engine_module is not None else implementation(engine())
+    eng = engine_module if engine_module is not None else threads_module()
+    if eng is None:
+        return np.matmul(a, b, out=out)
     min_rows = max(_pool.MIN_ROWS, -(-MIN_BLOCK_WORK // max(k * n, 1)))
 
     def block(r0: int, r1: int) -> Any:

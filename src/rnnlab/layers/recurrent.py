@@ -12,14 +12,18 @@ Dropout (training only): one input mask ``(N, D)`` and one recurrent mask ``(N, 
 and cell, reused at every step (Keras). Masks are drawn from the layer's seed and a call counter.
 ``stateful=True`` keeps the final states as the next call's initial states (``reset_states()``).
 
-Engines: stacks of built-in cells run on a fast path (``rnnlab.kernels``: compiled ``numba``
-kernels when available, else ``numpy``) that computes the same numbers as the readable reference
-loop (``rnnlab.layers.sweep`` over ``cell.step``), which runs custom cells, unsupported options
-and ``RNNLAB_ENGINE=reference``. ``layer.last_engine`` names the engine of the last call.
+Engines (``rnnlab.kernels``): a stack whose cells all provide a compiled sweep
+(``cell.compiled_sweep()``) runs on it, any other on the readable reference loop
+(``rnnlab.layers.sweep`` over ``cell.step``), as does everything under
+``rnnlab.engine("reference")``. This layer is the one orchestrator of both: stacking,
+``go_backwards``, masks, dropout masks, initial and returned states, truncation windows and state
+gradients, on one time-major layout. ``layer.engine_choice()`` says which engine a call runs on
+and why; the cache of each call records it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -28,9 +32,22 @@ from .. import backend, kernels
 from .._registry import register
 from ..cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
 from ..cells.base import Array
-from ..kernels import driver as fast
+from ..kernels import driver as compiled
 from .base import Layer
-from .sweep import sweep_forward, sweep_gradients
+from .sweep import reference_backward, reference_forward, windows
+
+
+@dataclass
+class RNNCache:
+    """What ``RNN.forward`` keeps for ``backward``: the engine that ran (and why, when it is the
+    reference), one sweep run per cell with its input-dropout mask, ``(N, T)`` and whether the
+    caller passed initial states (their gradients are returned)."""
+
+    engine: str
+    reason: str
+    runs: list[tuple[Any, Array | None]]
+    shape: tuple[int, int]
+    want_states: bool
 
 
 @register
@@ -76,7 +93,6 @@ class RNN(Layer):
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.truncate_gradient = int(truncate_gradient)
         self.states: list[Array] | None = None
-        self.last_engine: str | None = None  # "numba", "numpy" or "reference" (last call)
 
     @property
     def cell(self) -> Cell:
@@ -201,56 +217,8 @@ class RNN(Layer):
         else:
             flat = [np.zeros((N, s), dtype=self.dtype) for s in self.state_sizes]
         masks = self._dropout_masks(N, training)
-        kinds = [fast.fast_kind(c) for c in self.cells]
-        engine = kernels.engine() if all(kinds) else "reference"
-        self.last_engine = engine
-        if engine != "reference":
-            return self._forward_fast(engine, kinds, x, flat, mask, masks, given or listed,
-                                      listed)
-        seq = x
-        finals: list[Array] = []
-        per_cell: list[Any] = []
-        k = 0
-        for c, (in_mask, rec_mask) in zip(self.cells, masks):
-            n_states = len(c.state_size)
-            state0 = tuple(flat[k:k + n_states])
-            k += n_states
-            xin = seq if in_mask is None else seq * in_mask[:, None, :]
-            Y, final, caches = sweep_forward(c, xin, state0, mask, rec_mask, self.go_backwards,
-                                             self.zero_output_for_mask)
-            per_cell.append((xin, caches, in_mask))
-            finals.extend(final)
-            seq = _to_processing_order(Y, self.go_backwards)  # time order for the next cell
-        seq = _to_processing_order(seq, self.go_backwards)     # the last cell's, as processed
-        if self.stateful:
-            self.states = [s.copy() for s in finals]
-        out = seq if self.return_sequences else seq[:, -1]
-        outputs = [out] + list(finals) if self.return_state else out
-        cache = (per_cell, mask, (N, T), given or listed, listed)
-        return outputs, cache
-
-    def _forward_fast(self, engine: str, kinds: list[Any], x: Array, flat: list[Array],
-                      mask: Array | None, masks: list[Any], want_states: bool,
-                      listed: bool) -> tuple[Any, Any]:
-        """The same computation as the reference loop, on time-major buffers
-        (``rnnlab.kernels``); the cache holds one ``kernels.driver.Seq`` per cell."""
-        impl = kernels.implementation(engine)
-        N, T, _ = x.shape
-        cur = np.ascontiguousarray(x.swapaxes(0, 1))                     # (T, N, D)
-        mask_tm = None if mask is None else np.ascontiguousarray(mask.T)  # (T, N)
-        seqs: list[Any] = []
-        finals: list[Array] = []
-        k = 0
-        for c, kind, (in_mask, rec_mask) in zip(self.cells, kinds, masks):
-            n_states = len(c.state_size)
-            state0 = tuple(flat[k:k + n_states])
-            k += n_states
-            xin = cur if in_mask is None else cur * in_mask[None, :, :]
-            q = fast.forward(impl, kind, c, xin, state0, mask_tm, rec_mask, self.go_backwards,
-                             self.zero_output_for_mask)
-            seqs.append((q, in_mask))
-            finals.extend(fast.final_state(q))
-            cur = fast.outputs(q)                                        # time order
+        engine, sweeps, reason = kernels.choose(self.cells)
+        runs, finals, cur = self._sweep_cells(x, flat, mask, masks, engine, sweeps)
         seq = cur[::-1] if self.go_backwards else cur                    # processing order
         if self.stateful:
             self.states = [s.copy() for s in finals]
@@ -259,7 +227,83 @@ class RNN(Layer):
         else:
             out = seq[-1].copy()
         outputs = [out] + list(finals) if self.return_state else out
-        return outputs, ("fast", seqs, mask, (N, T), want_states, listed)
+        return outputs, RNNCache(engine, reason, runs, (N, T), given or listed)
+
+    def _sweep_cells(self, x: Array, flat: list[Array], mask: Array | None, masks: list[Any],
+                     engine: str, sweeps: list[Any], keep_cache: bool = True,
+                     keep_states: bool = False) -> tuple[list[Any], list[Array], Array]:
+        """Every cell's forward sweep, bottom up, time-major: ``(runs, final states, last
+        cell's outputs (T, N, H) in time order)``."""
+        cur = np.ascontiguousarray(x.swapaxes(0, 1))                     # (T, N, D)
+        mask_tm = None if mask is None else np.ascontiguousarray(mask.T)  # (T, N)
+        runs: list[tuple[Any, Array | None]] = []
+        finals: list[Array] = []
+        k = 0
+        for i, (c, (in_mask, rec_mask)) in enumerate(zip(self.cells, masks)):
+            n_states = len(c.state_size)
+            state0 = tuple(flat[k:k + n_states])
+            k += n_states
+            xin = cur if in_mask is None else cur * in_mask[None, :, :]
+            if engine == "compiled":
+                run: Any = compiled.forward(sweeps[i], c, xin, state0, mask_tm, rec_mask,
+                                            self.go_backwards, self.zero_output_for_mask,
+                                            keep_cache=keep_cache)
+                finals.extend(sweeps[i].final_state(run))
+                cur = compiled.outputs(run)                              # time order
+            else:
+                run = reference_forward(c, xin, state0, mask_tm, rec_mask, self.go_backwards,
+                                        self.zero_output_for_mask, keep_cache=keep_cache,
+                                        keep_states=keep_states)
+                finals.extend(run.final)
+                cur = run.Y
+            runs.append((run, in_mask))
+        return runs, finals, cur
+
+    def trace(self, inputs: Any, mask: Any = None, initial_state: Any = None
+              ) -> list[dict[str, Array]]:
+        """Look inside one inference call (no dropout, no backward cache, states untouched):
+        per cell, ``{"state0", "state1", ...: (N, T, size)}`` the state after every step (time
+        order; masked steps carry it) and ``"output": (N, T, H)``; on the compiled engine also
+        what its sweep keeps (``CompiledSweep.step_states``: LSTM ``gates`` (activated i, f, g,
+        o), ``tanh_c``; GRU ``gates`` (r, z, n), ``hn``), batch-major."""
+        x = self.validate_x(inputs)
+        self.maybe_build(x.shape)
+        N = x.shape[0]
+        if mask is not None:
+            mask = np.asarray(mask, dtype=bool)
+        if initial_state is not None:
+            states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [
+                initial_state]
+            flat = self._check_states(states, N)
+        else:
+            flat = [np.zeros((N, s), dtype=self.dtype) for s in self.state_sizes]
+        engine, sweeps, _ = kernels.choose(self.cells)
+        masks = self._dropout_masks(N, False)
+        runs, _, _ = self._sweep_cells(x, flat, mask, masks, engine, sweeps, keep_cache=False,
+                                       keep_states=True)
+        out: list[dict[str, Array]] = []
+        for i, (c, (run, _)) in enumerate(zip(self.cells, runs)):
+            if engine == "compiled":
+                seen = sweeps[i].step_states(run)
+                y = compiled.outputs(run)
+                per = {"state0": seen.pop("h")}
+                if "c" in seen:
+                    per["state1"] = seen.pop("c")
+                per.update(seen)
+            else:
+                per = {f"state{k}": np.stack([s[k] for s in run.states])
+                       for k in range(len(c.state_size))}
+                y = run.Y
+            per["output"] = y
+            out.append({k: np.ascontiguousarray(np.asarray(v).swapaxes(0, 1))
+                        for k, v in per.items()})
+        return out
+
+    def engine_choice(self) -> tuple[str, str]:
+        """``(engine, reason)`` the next call runs on (``rnnlab.kernels.choose``); no side
+        effects."""
+        engine, _, reason = kernels.choose(self.cells)
+        return engine, reason
 
     def _split_output_grads(self, d_outputs: Any) -> tuple[Any, list[Any]]:
         """``(d_output, [d_state per state, None where absent])`` from ``backward``'s input."""
@@ -274,10 +318,11 @@ class RNN(Layer):
             np.zeros((N, s), dtype=self.dtype) if d is None else np.asarray(d, self.dtype)
             for d, s in zip(d_states[k:k + len(cell.state_size)], cell.state_size))
 
-    def _backward_fast(self, d_outputs: Any, cache: Any, need_dx: bool = True) -> Any:
-        _, seqs, _, (N, T), want_states, _ = cache
+    def _backward(self, d_outputs: Any, cache: RNNCache, need_dx: bool = True) -> Any:
+        N, T = cache.shape
         d_out, d_states = self._split_output_grads(d_outputs)
         H = self.units
+        dYt: Array | None
         if d_out is None:
             dYt = None
         elif self.return_sequences:
@@ -286,63 +331,37 @@ class RNN(Layer):
         else:
             dYt = np.zeros((T, N, H), dtype=self.dtype)
             dYt[0 if self.go_backwards else T - 1] = d_out
+        wins = windows(T, self.truncate_gradient)
         d_init: list[Array] = []
         k = len(self.state_sizes)
-        for c, (q, in_mask) in reversed(list(zip(self.cells, seqs))):
+        for c, (run, in_mask) in reversed(list(zip(self.cells, cache.runs))):
             k -= len(c.state_size)
             dstate = self._state_grads(c, d_states, k, N)
-            lowest = c is self.cells[0]
-            dX, d0 = fast.backward(q, c, dYt, dstate, self.truncate_gradient,
-                                   need_dx=need_dx or not lowest)
-            if dX is None:
-                return None
+            if cache.engine == "compiled":
+                lowest = c is self.cells[0]
+                dX, d0 = compiled.backward(run, c, dYt, dstate, wins,
+                                           need_dx=need_dx or not lowest)
+                if dX is None:
+                    return None
+            else:
+                dX, d0 = reference_backward(c, run, dYt, dstate, wins)
             if in_mask is not None:
-                dX *= in_mask[None, :, :]
+                dX = dX * in_mask[None, :, :]
             d_init = list(d0) + d_init
             dYt = dX                                  # gradient of the lower cell's outputs
-        assert dYt is not None                        # a layer has at least one cell
+        assert dYt is not None
         dx = dYt.swapaxes(0, 1)                                          # (N, T, D) time order
-        if want_states:
+        if cache.want_states:
             return [dx] + d_init
         return dx
 
     def backward_params(self, d_outputs: Any, cache: Any) -> None:
-        """Parameter gradients only: the fast path skips the lowest cell's input-gradient
+        """Parameter gradients only: the compiled path skips the lowest cell's input-gradient
         product (the reference path computes and drops it)."""
-        if cache[0] == "fast":
-            self._backward_fast(d_outputs, cache, need_dx=False)
-        else:
-            self.backward(d_outputs, cache)
+        self._backward(d_outputs, cache, need_dx=False)
 
     def backward(self, d_outputs: Any, cache: Any) -> Any:
-        if cache[0] == "fast":
-            return self._backward_fast(d_outputs, cache)
-        per_cell, mask, (N, T), want_states, listed = cache
-        d_out, d_states = self._split_output_grads(d_outputs)
-        H = self.units
-        if d_out is None:
-            dY = None
-        elif self.return_sequences:
-            dY = np.asarray(d_out, dtype=self.dtype)
-        else:
-            dY = np.zeros((N, T, H), dtype=self.dtype)
-            dY[:, -1] = d_out
-        d_init: list[Array] = []
-        k = len(self.state_sizes)
-        for c, (xin, caches, in_mask) in reversed(list(zip(self.cells, per_cell))):
-            k -= len(c.state_size)
-            dstate = self._state_grads(c, d_states, k, N)
-            dX, d0 = sweep_gradients(c, xin, caches, dY, dstate, mask, self.go_backwards,
-                                     self.zero_output_for_mask, self.truncate_gradient)
-            if in_mask is not None:
-                dX *= in_mask[:, None, :]
-            d_init = list(d0) + d_init
-            dY = _to_processing_order(dX, self.go_backwards)
-        assert dY is not None                         # a layer has at least one cell
-        dx = _to_processing_order(dY, self.go_backwards)  # back to time order
-        if want_states:
-            return [dx] + d_init
-        return dx
+        return self._backward(d_outputs, cache)
 
     # -- weights
     def get_weights(self) -> list[Array]:
@@ -363,10 +382,6 @@ class RNN(Layer):
 def _keep(rng: np.random.Generator, shape: tuple[int, int], rate: float, dtype: str) -> Array:
     """Inverted-dropout keep mask: 0 with probability ``rate``, else 1/(1-rate)."""
     return ((rng.random(shape) >= rate) / (1.0 - rate)).astype(dtype)
-
-
-def _to_processing_order(a: Array, reverse: bool) -> Array:
-    return a[:, ::-1] if reverse else a
 
 
 _RNN_ARGS = ("return_sequences", "return_state", "go_backwards", "stateful", "unroll",

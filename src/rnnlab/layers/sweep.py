@@ -1,115 +1,157 @@
-"""Run one cell over a sequence (forward) and back (BPTT): the reference loop.
+"""Run one cell over a sequence (forward) and back (BPTT): the reference loop, and the pieces
+both kinds of sweep share (truncation windows).
 
-Every cell runs here through ``cell.step`` / ``cell.step_backward``; this is the readable
-definition of the recurrent layers' numbers. The built-in cells normally take the fast paths of
-``rnnlab.kernels`` (selected in ``rnnlab.layers.recurrent``), which are tested against this loop
-(tests/test_fastpath.py); ``RNNLAB_ENGINE=reference`` runs everything here.
+Every cell can run here through ``cell.step`` / ``cell.step_backward``; this is the readable
+definition of the recurrent layers' numbers. A cell that provides a compiled sweep
+(``cell.compiled_sweep()``, ``rnnlab.kernels.driver``) runs that instead unless the reference
+engine is chosen (``rnnlab.engine("reference")``); the two are tested against each other
+(tests/test_fastpath.py).
 
-Conventions: ``x (N, T, D)``; outputs ``Y (N, T, H)`` in *processing order* (reversed when
-``reverse``, as Keras's ``go_backwards`` returns them); caches and ``dP`` in *time order*.
+Conventions, as for the compiled sweeps: everything *time-major* and in *time order*
+(``x (T, N, D)``, outputs ``(T, N, H)``, mask ``(T, N)``); with ``reverse`` the steps are
+processed from ``T-1`` down to 0 (processing position ``i`` is time ``T-1-i``).
 
-Masks ``(N, T)``: at a masked step the state is carried through unchanged and the output is the
-previous output (zeros before the first unmasked step) or zeros with ``zero_output``; in the
-backward pass a masked step passes the state gradient straight through and produces no input or
-parameter gradient.
+Masks: at a masked step the state is carried through unchanged and the output is the previous
+output (zeros before the first unmasked step) or zeros with ``zero_output``; in the backward pass
+a masked step passes the state gradient straight through and produces no input or parameter
+gradient.
 
 Truncated BPTT (``truncate``=k > 0): the gradient of every output (and of the final state) flows
 back through at most k steps, as in the classic tutorials' truncated BPTT; the cost is O(T·k).
+``windows`` lists those backward passes once for both kinds of sweep.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from ..cells.base import Array, Cell, State
 
 
+class Window(NamedTuple):
+    """One backward pass over processing positions ``hi-1 … lo``: output gradients enter at
+    positions ``dlo <= i < dhi``; it starts from the final state's gradient (``from_final``) or
+    from zeros. Its state gradient reaches the initial state when ``lo == 0``."""
+
+    lo: int
+    hi: int
+    dlo: int
+    dhi: int
+    from_final: bool
+
+
+def windows(T: int, truncate: int) -> list[Window]:
+    """The backward passes of full (``truncate`` <= 0 or >= T) or truncated BPTT: the final
+    state's gradient through the last k steps, then each output's gradient through at most k
+    steps."""
+    if truncate <= 0 or truncate >= T:
+        return [Window(0, T, 0, T, True)]
+    out = [Window(T - truncate, T, 0, 0, True)]
+    out += [Window(max(0, i - truncate + 1), i + 1, i, i + 1, False) for i in range(T)]
+    return out
+
+
 def _times(T: int, reverse: bool) -> list[int]:
     return list(range(T - 1, -1, -1)) if reverse else list(range(T))
 
 
-def sweep_forward(cell: Cell, x: Array, state: State, mask: Array | None,
-                  rec_mask: Array | None, reverse: bool,
-                  zero_output: bool) -> tuple[Array, State, list[Any]]:
-    """Forward over all steps: returns ``(Y, final_state, caches)``."""
-    N, T, _ = x.shape
+@dataclass
+class ReferenceRun:
+    """What the reference forward sweep keeps: the cell's input (batch-major view, as
+    ``project_inputs``/``params_backward`` take it), per-step caches (time order), outputs and
+    final state, and the flags of the call."""
+
+    x: Array | None
+    caches: list[Any] | None
+    Y: Array
+    final: State
+    mask: Array | None
+    reverse: bool
+    zero_output: bool
+    states: list[State] | None = None
+
+
+def reference_forward(cell: Cell, x_tm: Array, state: State, mask_tm: Array | None,
+                      rec_mask: Array | None, reverse: bool, zero_output: bool,
+                      keep_cache: bool = True, keep_states: bool = False) -> ReferenceRun:
+    """Forward over all steps of ``x_tm (T, N, D)``; outputs ``(T, N, H)`` in time order.
+    ``keep_cache=False`` keeps no backward cache (inference); ``keep_states`` keeps every
+    step's new state (time order) for introspection."""
+    T, N, _ = x_tm.shape
+    x = x_tm.swapaxes(0, 1)                                              # (N, T, D) view
     P = cell.project_inputs(x)                                           # (N, T, P)
-    Y = np.empty((N, T, cell.output_size), dtype=x.dtype)
+    Y = np.empty((T, N, cell.output_size), dtype=x_tm.dtype)
     caches: list[Any] = [None] * T
-    if mask is None:
-        for i, t in enumerate(_times(T, reverse)):
-            Y[:, i], state, caches[t] = cell.step(P[:, t], state, rec_mask)
-        return Y, state, caches
-    y_prev = np.zeros((N, cell.output_size), dtype=x.dtype)
-    for i, t in enumerate(_times(T, reverse)):
-        y, new_state, caches[t] = cell.step(P[:, t], state, rec_mask)
-        m = mask[:, t, None]                                             # (N, 1) bool
-        state = tuple(np.where(m, a, b) for a, b in zip(new_state, state))
-        y = np.where(m, y, 0 if zero_output else y_prev)
-        Y[:, i] = y_prev = y
-    return Y, state, caches
+    states: list[Any] = [None] * T
+    y_prev = np.zeros((N, cell.output_size), dtype=x_tm.dtype)
+    for t in _times(T, reverse):
+        y, new_state, cache = cell.step(P[:, t], state, rec_mask)
+        if mask_tm is not None:
+            m = mask_tm[t][:, None]                                      # (N, 1) bool
+            new_state = tuple(np.where(m, a, b) for a, b in zip(new_state, state))
+            y = np.where(m, y, 0 if zero_output else y_prev)
+        Y[t] = y_prev = y
+        state = new_state
+        if keep_cache:
+            caches[t] = cache
+        if keep_states:
+            states[t] = state
+    return ReferenceRun(x if keep_cache else None, caches if keep_cache else None, Y, state,
+                        mask_tm, reverse, zero_output, states if keep_states else None)
 
 
-def sweep_backward(cell: Cell, caches: list[Any], dY: Array | None, dstate: State,
-                   dP: Array, mask: Array | None, reverse: bool, zero_output: bool,
-                   lo: int, hi: int) -> State:
-    """Backward over processing positions ``hi-1 … lo``; adds into ``dP`` (time order) and
-    returns the gradient with respect to the state before position ``lo``."""
+def _backward_window(cell: Cell, run: ReferenceRun, dY: Array | None, dstate: State,
+                     dP: Array, w: Window) -> State:
+    """Backward over processing positions ``w.hi-1 … w.lo``; adds into ``dP`` (batch-major,
+    time order) and returns the gradient with respect to the state before position ``lo``."""
+    assert run.caches is not None
     T = dP.shape[1]
-    times = _times(T, reverse)
+    times = _times(T, run.reverse)
+    mask = run.mask
     carry = None                                                         # grad of y_prev
-    for i in range(hi - 1, lo - 1, -1):
+    for i in range(w.hi - 1, w.lo - 1, -1):
         t = times[i]
-        if dY is None:
+        if dY is None or not w.dlo <= i < w.dhi:
             dy = np.zeros((dP.shape[0], cell.output_size), dtype=dP.dtype)
         else:
-            dy = dY[:, i]
+            dy = dY[t]
         if carry is not None:
             dy = dy + carry
         if mask is None:
-            dp, dstate = cell.step_backward(dy, dstate, caches[t])
+            dp, dstate = cell.step_backward(dy, dstate, run.caches[t])
         else:
-            m = mask[:, t, None].astype(dP.dtype)                        # (N, 1)
+            m = mask[t][:, None].astype(dP.dtype)                        # (N, 1)
             keep = 1.0 - m
-            dp, dprev = cell.step_backward(dy * m, tuple(d * m for d in dstate), caches[t])
+            dp, dprev = cell.step_backward(dy * m, tuple(d * m for d in dstate), run.caches[t])
             dstate = tuple(a + d * keep for a, d in zip(dprev, dstate))
-            carry = None if zero_output else dy * keep
+            carry = None if run.zero_output else dy * keep
         dP[:, t] += dp
     return dstate
 
 
-def sweep_gradients(cell: Cell, x: Array, caches: list[Any], dY: Array | None,
-                    dstate: State, mask: Array | None, reverse: bool, zero_output: bool,
-                    truncate: int) -> tuple[Array, State]:
-    """Full (or truncated) BPTT of one sweep: returns ``(dX, d_initial_state)`` and adds the
-    cell's parameter gradients."""
+def reference_backward(cell: Cell, run: ReferenceRun, dYt: Array | None, dstate: State,
+                       wins: list[Window]) -> tuple[Array, State]:
+    """BPTT of one reference sweep over ``wins``: returns ``(dX (T, N, D) time-major,
+    d_initial_state)`` and adds the cell's parameter gradients."""
+    if run.x is None or run.caches is None:
+        raise RuntimeError("this sweep ran for inference (keep_cache=False): no backward pass")
+    x = run.x
     N, T, _ = x.shape
     width = caches_width(cell, x)
     dP = np.zeros((N, T, width), dtype=x.dtype)
-    if truncate <= 0 or truncate >= T:
-        d0 = sweep_backward(cell, caches, dY, dstate, dP, mask, reverse, zero_output, 0, T)
-    else:
-        zero_state = tuple(np.zeros_like(d) for d in dstate)
-        d0 = zero_state
-        # the final-state gradient, through the last k steps
-        lo = T - truncate
-        g = sweep_backward(cell, caches, None, dstate, dP, mask, reverse, zero_output, lo, T)
-        if lo == 0:
-            d0 = tuple(a + b for a, b in zip(d0, g))
-        if dY is not None:
-            single = np.zeros_like(dY)
-            for i in range(T):
-                single[:, i] = dY[:, i]
-                lo = max(0, i - truncate + 1)
-                g = sweep_backward(cell, caches, single, zero_state, dP, mask, reverse,
-                                   zero_output, lo, i + 1)
-                if lo == 0:
-                    d0 = tuple(a + b for a, b in zip(d0, g))
-                single[:, i] = 0
-    dX = cell.params_backward(x, dP, caches)
-    return dX, d0
+    zero_state = tuple(np.zeros_like(d) for d in dstate)
+    d0: State = zero_state
+    for w in wins:
+        if dYt is None and not w.from_final:
+            continue
+        g = _backward_window(cell, run, dYt, dstate if w.from_final else zero_state, dP, w)
+        if w.lo == 0:
+            d0 = g if len(wins) == 1 else tuple(a + b for a, b in zip(d0, g))
+    dX = cell.params_backward(x, dP, run.caches)
+    return np.asarray(dX).swapaxes(0, 1), d0
 
 
 def caches_width(cell: Cell, x: Array) -> int:

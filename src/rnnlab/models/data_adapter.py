@@ -18,6 +18,7 @@ import numpy as np
 
 from .. import random as rnd
 from ..backend import as_float_array
+from ..validation import check_targets
 
 
 class InputAdapter:
@@ -145,6 +146,7 @@ class DataSource:
             if sw.shape[0] != batch_len(xs):
                 raise ValueError(f"sample_weight has {sw.shape[0]} samples but x has "
                                  f"{batch_len(xs)}")
+        check_targets(ys, sw, model.output_names, " in validation_data" if what == "x_val" else "")
         return cls(model, xs, ys, sw, batch_size, steps, shuffle)
 
     @classmethod
@@ -249,6 +251,7 @@ class DataSource:
         ys = model._as_outputs(y) if y is not None else None
         if ys is not None:
             check_lengths(xs, ys)
+        check_targets(ys, sw, model.output_names, " in a batch the data yielded")
         return xs, ys, sw
 
 

@@ -78,18 +78,32 @@ class BaseModel(Trainer):
             f"No such layer: {name!r}. Existing layers: {[layer.name for layer in self.layers]}")
 
     def named_params(self, trainable_only: bool = False) -> Iterator[tuple[str, np.ndarray]]:
-        for layer in self.layers:
+        """Parameters under structural keys ``layers.<i>.<path>`` (``layers.0.cell.weight_ih``):
+        the same in every process, whatever the layers are named (optimizer slots use them)."""
+        for i, layer in enumerate(self.layers):
             if trainable_only and not layer.trainable:
                 continue
             for pname, value in layer.named_params():
-                yield f"{layer.name}/{pname}", value
+                yield f"layers.{i}.{pname}", value
 
     def named_grads(self, trainable_only: bool = False) -> Iterator[tuple[str, np.ndarray]]:
-        for layer in self.layers:
+        for i, layer in enumerate(self.layers):
             if trainable_only and not layer.trainable:
                 continue
             for pname, value in layer.named_grads():
-                yield f"{layer.name}/{pname}", value
+                yield f"layers.{i}.{pname}", value
+
+    def structural_slot_keys(self, state: dict[str, Any]) -> dict[str, Any]:
+        """Optimizer state with slots keyed ``<slot>/<layer name>/<path>`` (files written before
+        structural keys) rekeyed ``<slot>/layers.<i>.<path>``; other entries unchanged."""
+        index = {layer.name: i for i, layer in enumerate(self.layers)}
+        out: dict[str, Any] = {}
+        for key, value in state.items():
+            parts = key.split("/")
+            if len(parts) == 3 and parts[1] in index:
+                key = f"{parts[0]}/layers.{index[parts[1]]}.{parts[2]}"
+            out[key] = value
+        return out
 
     def zero_grad(self) -> None:
         for layer in self.layers:

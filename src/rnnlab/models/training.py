@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 
 from .. import regularization
+from ..validation import check_targets
 from .compile import CompileMixin
 from .data_adapter import (
     DataSource,
@@ -66,6 +67,7 @@ class Trainer(CompileMixin, InputAdapter):
                        reset_metrics: bool = True, return_dict: bool = False) -> Any:
         self._require_compiled("training")
         xs, ys = self._prepare(x, y)
+        check_targets(ys, sample_weight, self.output_names)  # type: ignore[attr-defined]
         if reset_metrics:
             self._reset_metrics()
         self._train_batch(xs, ys, sample_weight)
@@ -75,6 +77,7 @@ class Trainer(CompileMixin, InputAdapter):
                       reset_metrics: bool = True, return_dict: bool = False) -> Any:
         self._require_compiled("evaluating")
         xs, ys = self._prepare(x, y)
+        check_targets(ys, sample_weight, self.output_names)  # type: ignore[attr-defined]
         if reset_metrics:
             self._reset_metrics()
         self._test_batch(xs, ys, sample_weight)

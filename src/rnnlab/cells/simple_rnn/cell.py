@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._registry import register
-from .base import Array, GatedCell, State, stack_cached
+from ..._registry import register
+from ..base import Array, GatedCell, State, stack_cached
 
 
 @register
@@ -53,6 +53,14 @@ class SimpleRNNCell(GatedCell):
         if rec_mask is not None:
             dh_prev *= rec_mask
         return da, (dh_prev,)
+
+    def compiled_sweep(self) -> Any | None:
+        if not self.compiled_available():
+            return None
+        from . import sweep
+
+        code = sweep.ACT_CODES.get(self.activation_name)
+        return None if code is None else sweep.SimpleRNNSweep(code)
 
     def params_backward(self, x: Array, dP: Array, caches: list[Any]) -> Array:
         self._recurrent_params_backward(dP, stack_cached(caches, 0))

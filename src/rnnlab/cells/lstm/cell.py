@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from .._registry import register
-from .base import Array, GatedCell, State, stack_cached
+from ..._registry import register
+from ..base import Array, GatedCell, State, stack_cached
 
 
 @register
@@ -90,6 +90,14 @@ class LSTMCell(GatedCell):
         if rec_mask is not None:
             dh_prev *= rec_mask
         return dz, (dh_prev, dc * f)
+
+    def compiled_sweep(self) -> Any | None:
+        if not (self.compiled_available() and self.activation_name == "tanh"
+                and self.recurrent_activation_name == "sigmoid"):
+            return None
+        from . import sweep
+
+        return sweep.LSTMSweep()
 
     def params_backward(self, x: Array, dP: Array, caches: list[Any]) -> Array:
         self._recurrent_params_backward(dP, stack_cached(caches, 0))

@@ -24,8 +24,8 @@ from typing import Any
 
 import numpy as np
 
-from .._registry import register
-from .base import Array, GatedCell, State, stack_cached
+from ..._registry import register
+from ..base import Array, GatedCell, State, stack_cached
 
 
 @register
@@ -105,6 +105,14 @@ class GRUCell(GatedCell):
             dhm *= rec_mask
         dh_prev += dhm
         return dp, (dh_prev,)
+
+    def compiled_sweep(self) -> Any | None:
+        if not (self.compiled_available() and self.reset_after and self.activation_name == "tanh"
+                and self.recurrent_activation_name == "sigmoid"):
+            return None
+        from . import sweep
+
+        return sweep.GRUSweep()
 
     def params_backward(self, x: Array, dP: Array, caches: list[Any]) -> Array:
         H = self.units

@@ -1,0 +1,141 @@
+"""The GRU cell's compiled sweeps (numba, ``reset_after=True``): the equations of ``cell.py``,
+over all steps.
+
+Imported only when numba is usable (``GRUCell.compiled_sweep``); buffers as in
+``rnnlab.kernels.driver``, plus ``HN (T, N, H)`` = ``h W_hn^T + b_hn`` (the reset gate's
+gradient needs it) and ``HP (N, G)`` one step's recurrent product.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from ...kernels import _numba_kernels as nk
+from ...kernels._pool import MIN_ROWS
+from ...kernels.driver import CompiledSweep, Seq, scratch
+from ...kernels.products import column_sums, matmul
+
+# Loops run along one batch row at a time over a whole gate row (G = gates·H contiguous values),
+# with per-column constants instead of per-gate branches, so that they vectorise; sigmoid is
+# ``tanh(z * 0.5) * 0.5 + 0.5``, bit for bit the reference's ``(tanh(z * 0.5) + 1) * 0.5``
+# (halving is exact); b_hh is added after the recurrent product, as in the reference.
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def gru_forward(P, S, HN, Y, WF, WB, bhh, HP, RM, HM, M, reverse, has_rm, has_mask, zero_out,
+                r0, r1):
+    """GRU (reset_after) over all steps: ``P[t]`` becomes (r, z, n), ``HN[t]`` keeps
+    ``h W_hn^T + b_hn``, ``S`` the states."""
+    T, N, G = P.shape
+    H = G // 3
+    half = P.dtype.type(0.5)
+    t_prev = -1
+    for i in range(T):
+        t, ip, io = nk.positions(i, T, reverse)
+        nk.mm_panels(nk.recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, HP[r0:r1], 0.0)
+        for n in range(r0, r1):
+            an = P[t, n]
+            hp = HP[n]
+            for k in range(G):
+                hp[k] = hp[k] + bhh[k]
+            for k in range(2 * H):
+                an[k] = nk.vtanh((an[k] + hp[k]) * half) * half + half
+            hnn = HN[t, n]
+            hprev = S[ip, n]
+            hout = S[io, n]
+            for j in range(H):
+                hn = hp[2 * H + j]
+                nn = nk.vtanh(an[2 * H + j] + an[j] * hn)
+                an[2 * H + j] = nn
+                hnn[j] = hn
+                hout[j] = nn + an[H + j] * (hprev[j] - nn)
+        nk.finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
+        t_prev = t
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, lo, hi, dlo, dhi,
+                 reverse, has_rm, has_mask, zero_out, acc, r0, r1):
+    """GRU (reset_after) BPTT over processing positions ``hi-1 … lo``; ``dh`` in place."""
+    T, N, G = P.shape
+    H = G // 3
+    one = dh.dtype.type(1.0)
+    zero = dh.dtype.type(0.0)
+    for i in range(hi - 1, lo - 1, -1):
+        t, ip, _, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
+        for n in range(r0, r1):
+            if has_mask and not M[t, n]:
+                for k in range(G):
+                    DR[n, k] = zero
+                nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
+                continue
+            a = P[t, n]
+            for j in range(H):
+                dy = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
+                r = a[j]
+                z = a[H + j]
+                nn = a[2 * H + j]
+                dhh = dy + dh[n, j]
+                dn = dhh * (one - z) * (one - nn * nn)
+                dpz = dhh * (S[ip, n, j] - nn) * (z * (one - z))
+                dpr = dn * HN[t, n, j] * (r * (one - r))
+                dz[n, j] = dpr
+                dz[n, H + j] = dpz
+                dz[n, 2 * H + j] = dn
+                DR[n, j] = dpr
+                DR[n, H + j] = dpz
+                DR[n, 2 * H + j] = dn * r
+                DHZ[n, j] = dhh * z
+        nk.mm_panels(DR[r0:r1], WF, WB, DH[r0:r1], 0.0)
+        for n in range(r0, r1):
+            if has_mask and not M[t, n]:
+                continue
+            for j in range(H):
+                dhm = DH[n, j] * RM[n, j] if has_rm else DH[n, j]
+                dh[n, j] = DHZ[n, j] + dhm
+        if acc:
+            nk.add_rows(dZ[t], DZS, r0, r1)
+
+
+class GRUSweep(CompiledSweep):
+    gates = 3
+
+    def allocate(self, q: Seq, state: tuple[Any, ...], start: int) -> None:
+        q.extra["HN"] = np.empty((q.T, q.N, q.H), dtype=q.P.dtype)
+        q.extra["HP"] = np.empty((q.N, q.G), dtype=q.P.dtype)
+
+    def run_forward(self, q: Seq) -> None:
+        Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
+        WF, WB = q.WR
+        HN, HP = q.extra["HN"], q.extra["HP"]
+        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: gru_forward(
+            q.P, q.S, HN, Y, WF, WB, q.bhh, HP, q.RM, q.HM, q.M, q.reverse, q.has_rm,
+            q.has_mask, q.zero_out, r0, r1))
+
+    def run_backward(self, q: Seq, W: Any, dY: Any, dZ: Any, ds: list[Any], lo: int, hi: int,
+                     dlo: int, dhi: int, acc: bool) -> None:
+        DZS, DH, carry = scratch(q, acc)
+        DR = np.empty((q.N, q.G), dtype=q.P.dtype)
+        DHZ = np.empty((q.N, q.H), dtype=q.P.dtype)
+        WF, WB = W
+        HN = q.extra["HN"]
+        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: gru_backward(
+            q.P, q.S, HN, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DR, DH, DHZ, carry, lo, hi, dlo,
+            dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
+
+    def recurrent_grads(self, q: Seq, cell: Any, dZ2: Any, prev2: Any,
+                        bsum: Any) -> None:
+        """reset_after: ``W_hn`` and ``b_hn`` see ``r ⊙ dn``."""
+        H, R = q.H, q.T * q.N
+        dn_r = dZ2[:, 2 * H:] * q.P.reshape(R, q.G)[:, :H]
+        cell.grads["weight_hh"][:2 * H] += matmul(dZ2[:, :2 * H].T, prev2, engine_module=nk)
+        cell.grads["weight_hh"][2 * H:] += matmul(dn_r.T, prev2, engine_module=nk)
+        if bsum is not None and cell.recurrent_bias:
+            cell.grads["bias_hh"][:2 * H] += bsum[:2 * H]
+            cell.grads["bias_hh"][2 * H:] += column_sums(dn_r, nk)
+
+    def step_states(self, q: Seq) -> dict[str, Any]:
+        return {**super().step_states(q), "gates": q.P, "hn": q.extra["HN"]}

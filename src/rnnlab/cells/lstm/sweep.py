@@ -1,0 +1,128 @@
+"""The LSTM cell's compiled sweeps (numba): the equations of ``cell.py``, over all steps.
+
+Imported only when numba is usable (``LSTMCell.compiled_sweep``); buffers as in
+``rnnlab.kernels.driver``, plus ``C (T+1, N, H)`` cell states (indexed as ``S``) and
+``TC (T, N, H)`` their tanh.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+from numba import njit
+
+from ...kernels import _numba_kernels as nk
+from ...kernels._pool import MIN_ROWS
+from ...kernels.driver import CompiledSweep, Seq, scratch
+
+# Loops run along one batch row at a time over a whole gate row (G = gates·H contiguous values),
+# with per-column constants instead of per-gate branches, so that they vectorise; sigmoid is
+# ``tanh(z * 0.5) * 0.5 + 0.5``, bit for bit the reference's ``(tanh(z * 0.5) + 1) * 0.5``
+# (halving is exact); b_hh is added after the recurrent product, as in the reference.
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def lstm_forward(P, S, C, TC, Y, WF, WB, bhh, sc, sh, RM, HM, M, reverse, has_rm, has_mask,
+                 zero_out, r0, r1):
+    """LSTM over all steps: ``P[t]`` becomes the activated gates (i, f, g, o), ``C``/``TC`` the
+    cells and their tanh, ``S`` the hidden states. ``sc``/``sh``: per-column scale and shift
+    (0.5/0.5 on sigmoid columns, 1/0 on the tanh column block)."""
+    T, N, G = P.shape
+    H = G // 4
+    t_prev = -1
+    for i in range(T):
+        t, ip, io = nk.positions(i, T, reverse)
+        a = P[t]
+        nk.mm_panels(nk.recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
+        for n in range(r0, r1):
+            an = a[n]
+            for k in range(G):
+                an[k] = nk.vtanh((an[k] + bhh[k]) * sc[k]) * sc[k] + sh[k]
+            cp = C[ip, n]
+            cn = C[io, n]
+            tcn = TC[t, n]
+            hn = S[io, n]
+            for j in range(H):
+                c = an[H + j] * cp[j] + an[j] * an[2 * H + j]
+                tc = nk.vtanh(c)
+                cn[j] = c
+                tcn[j] = tc
+                hn[j] = an[3 * H + j] * tc
+            if has_mask and not M[t, n]:
+                for j in range(H):
+                    cn[j] = cp[j]
+        nk.finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
+        t_prev = t
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, hi, dlo, dhi,
+                  reverse, has_rm, has_mask, zero_out, acc, r0, r1):
+    """LSTM BPTT over processing positions ``hi-1 … lo``; ``dh``, ``dc`` updated in place."""
+    T, N, G = P.shape
+    H = G // 4
+    one = dh.dtype.type(1.0)
+    for i in range(hi - 1, lo - 1, -1):
+        t, ip, _, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
+        for n in range(r0, r1):
+            if has_mask and not M[t, n]:
+                nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
+                continue
+            a = P[t, n]
+            for j in range(H):
+                dy = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
+                ig = a[j]
+                fg = a[H + j]
+                gg = a[2 * H + j]
+                og = a[3 * H + j]
+                tc = TC[t, n, j]
+                dhh = dy + dh[n, j]
+                dcc = dc[n, j] + dhh * og * (one - tc * tc)
+                dz[n, j] = dcc * gg * (ig * (one - ig))
+                dz[n, H + j] = dcc * C[ip, n, j] * (fg * (one - fg))
+                dz[n, 2 * H + j] = dcc * ig * (one - gg * gg)
+                dz[n, 3 * H + j] = dhh * tc * (og * (one - og))
+                dc[n, j] = dcc * fg
+        nk.close_bptt_step(dz, WF, WB, DH, dh, RM, M, dZ, DZS, t, has_rm, has_mask, acc, r0, r1)
+
+
+class LSTMSweep(CompiledSweep):
+    gates = 4
+
+    def allocate(self, q: Seq, state: tuple[Any, ...], start: int) -> None:
+        C = np.empty((q.T + 1, q.N, q.H), dtype=q.P.dtype)
+        C[start] = state[1]
+        q.extra["C"] = C
+        q.extra["TC"] = np.empty((q.T, q.N, q.H), dtype=q.P.dtype)
+
+    def run_forward(self, q: Seq) -> None:
+        Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
+        dtype, H, G = q.P.dtype, q.H, q.G
+        sc = np.full(G, 0.5, dtype=dtype)
+        sc[2 * H:3 * H] = 1.0
+        sh = np.full(G, 0.5, dtype=dtype)
+        sh[2 * H:3 * H] = 0.0
+        WF, WB = q.WR
+        C, TC = q.extra["C"], q.extra["TC"]
+        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: lstm_forward(
+            q.P, q.S, C, TC, Y, WF, WB, q.bhh, sc, sh, q.RM, q.HM, q.M, q.reverse, q.has_rm,
+            q.has_mask, q.zero_out, r0, r1))
+
+    def run_backward(self, q: Seq, W: Any, dY: Any, dZ: Any, ds: list[Any], lo: int, hi: int,
+                     dlo: int, dhi: int, acc: bool) -> None:
+        DZS, DH, carry = scratch(q, acc)
+        WF, WB = W
+        C, TC = q.extra["C"], q.extra["TC"]
+        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: lstm_backward(
+            q.P, C, TC, WF, WB, q.RM, q.M, dY, dZ, ds[0], ds[1], DZS, DH, carry, lo, hi, dlo,
+            dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
+
+    def final_state(self, q: Seq) -> tuple[Any, ...]:
+        end = 0 if q.reverse else q.T
+        return q.S[end].copy(), q.extra["C"][end].copy()
+
+    def step_states(self, q: Seq) -> dict[str, Any]:
+        C = q.extra["C"]
+        return {**super().step_states(q), "c": C[:q.T] if q.reverse else C[1:],
+                "gates": q.P, "tanh_c": q.extra["TC"]}

@@ -1,0 +1,104 @@
+"""The SimpleRNN cell's compiled sweeps (numba): the equations of ``cell.py``, over all steps.
+
+Imported only when numba is usable (``SimpleRNNCell.compiled_sweep``); buffers as in
+``rnnlab.kernels.driver``. Activations: 0 tanh, 1 relu, 2 linear.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from numba import njit
+
+from ...kernels import _numba_kernels as nk
+from ...kernels._pool import MIN_ROWS
+from ...kernels.driver import CompiledSweep, Seq, scratch
+
+ACT_CODES = {"tanh": 0, "relu": 1, "linear": 2}
+
+# Loops run along one batch row at a time over a whole gate row (G = gates·H contiguous values),
+# with per-column constants instead of per-gate branches, so that they vectorise; sigmoid is
+# ``tanh(z * 0.5) * 0.5 + 0.5``, bit for bit the reference's ``(tanh(z * 0.5) + 1) * 0.5``
+# (halving is exact); b_hh is added after the recurrent product, as in the reference.
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def simple_forward(P, S, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_mask, zero_out, act,
+                   r0, r1):
+    """``h_t = act(p_t + h_{t-1} W_hh^T + b_hh)`` for every step (act: 0 tanh, 1 relu,
+    2 linear); ``P[t]`` keeps the pre-activation, ``S`` the states."""
+    T, N, H = P.shape
+    zero = P.dtype.type(0.0)
+    t_prev = -1
+    for i in range(T):
+        t, ip, io = nk.positions(i, T, reverse)
+        a = P[t]
+        nk.mm_panels(nk.recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
+        for n in range(r0, r1):
+            an = a[n]
+            hn = S[io, n]
+            for j in range(H):
+                an[j] = an[j] + bhh[j]
+            if act == 0:
+                for j in range(H):
+                    hn[j] = nk.vtanh(an[j])
+            elif act == 1:
+                for j in range(H):
+                    v = an[j]
+                    hn[j] = v if (v > zero or v != v) else zero
+            else:
+                for j in range(H):
+                    hn[j] = an[j]
+        nk.finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
+        t_prev = t
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, dhi, reverse,
+                    has_rm, has_mask, zero_out, acc, act, r0, r1):
+    """BPTT over processing positions ``hi-1 … lo`` (activation codes: 0 tanh, 1 relu,
+    2 linear). ``dZ[t]`` receives (or, with ``acc``, accumulates) the pre-activation gradient;
+    ``dh`` holds the state gradient, updated in place."""
+    T = S.shape[0] - 1
+    N, H = dh.shape
+    one = dh.dtype.type(1.0)
+    zero = dh.dtype.type(0.0)
+    for i in range(hi - 1, lo - 1, -1):
+        t, _, io, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
+        for n in range(r0, r1):
+            if has_mask and not M[t, n]:
+                nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
+                continue
+            for j in range(H):
+                dy = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
+                x = dy + dh[n, j]
+                h = S[io, n, j]
+                if act == 0:
+                    dz[n, j] = x * (one - h * h)
+                elif act == 1:
+                    dz[n, j] = x * (one if h > zero else zero)
+                else:
+                    dz[n, j] = x * one
+        nk.close_bptt_step(dz, WF, WB, DH, dh, RM, M, dZ, DZS, t, has_rm, has_mask, acc, r0, r1)
+
+
+class SimpleRNNSweep(CompiledSweep):
+    gates = 1
+
+    def __init__(self, act: int) -> None:
+        self.act = act
+
+    def run_forward(self, q: Seq) -> None:
+        Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
+        WF, WB = q.WR
+        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: simple_forward(
+            q.P, q.S, Y, WF, WB, q.bhh, q.RM, q.HM, q.M, q.reverse, q.has_rm, q.has_mask,
+            q.zero_out, self.act, r0, r1))
+
+    def run_backward(self, q: Seq, W: Any, dY: Any, dZ: Any, ds: list[Any], lo: int, hi: int,
+                     dlo: int, dhi: int, acc: bool) -> None:
+        DZS, DH, carry = scratch(q, acc)
+        WF, WB = W
+        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: simple_backward(
+            q.S, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DH, carry, lo, hi, dlo, dhi, q.reverse,
+            q.has_rm, q.has_mask, q.zero_out, acc, self.act, r0, r1))
