@@ -29,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from ._registry import deserialize, serialize
+from ._registry import register_keras_serializable as register_keras_serializable
 
 FORMAT = "rnnlab-model"
 WEIGHTS_FORMAT = "rnnlab-weights"

@@ -70,7 +70,7 @@ def add_weight(layer: Any, shape: Any = None, initializer: Any = None, dtype: An
     rng = layer.__dict__.get("_weight_rng")
     if rng is None:
         rng = layer.__dict__["_weight_rng"] = layer.layer_rng(0)
-    value = np.asarray(initializers.get(initializer)(shape, rng, dtype), dtype=dtype)
+    value = np.ascontiguousarray(initializers.get(initializer)(shape, rng, dtype), dtype=dtype)
     variables: dict[str, Variable] = layer.__dict__.setdefault("_variables", {})
     key = name or f"variable_{len(variables)}"
     if key in variables:

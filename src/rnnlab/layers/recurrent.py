@@ -28,6 +28,7 @@ from .. import backend, kernels
 from .._registry import register
 from ..cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
 from ..cells.base import Array
+from ..cells.tape_cell import as_cell
 from ..kernels import driver as fast
 from .base import Layer
 from .sweep import sweep_forward, sweep_gradients
@@ -54,6 +55,7 @@ class RNN(Layer):
     ) -> None:
         super().__init__(**kwargs)
         cells = list(cell) if isinstance(cell, (list, tuple)) else [cell]
+        cells = [as_cell(c) for c in cells]  # Keras-style custom cells run on the ops tape
         if not cells or not all(isinstance(c, Cell) for c in cells):
             raise TypeError(f"RNN expects a Cell or a list of Cells, got {cell!r}")
         if len({id(c) for c in cells}) != len(cells):
