@@ -1,6 +1,6 @@
 """Layers with Keras's names and arguments (``rnnlab.layers.LSTM`` ≡ ``keras.layers.LSTM``)."""
 
-from ..cells import GRUCell, LSTMCell, SimpleRNNCell
+from ..cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from ..models.input_layer import Input
 from .attention import AdditiveAttention, Attention
 from .base import Layer
@@ -18,7 +18,7 @@ from .spatial_dropout import SpatialDropout1D
 from .wrappers import TimeDistributed
 
 __all__ = [
-    "Lambda",
+    "Lambda", "StackedRNNCells",
     "Activation", "Add", "AdditiveAttention", "Attention", "Average", "AveragePooling1D",
     "BatchNormalization", "Bidirectional", "Concatenate", "Conv1D", "Dense", "Dropout",
     "Embedding", "Flatten", "GRU", "GRUCell", "GlobalAveragePooling1D", "GlobalMaxPooling1D",

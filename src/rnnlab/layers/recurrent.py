@@ -28,6 +28,7 @@ from .. import backend, kernels
 from .._registry import register
 from ..cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
 from ..cells.base import Array
+from ..cells.stacked import StackedRNNCells
 from ..cells.tape_cell import as_cell
 from ..kernels import driver as fast
 from .base import Layer
@@ -54,6 +55,8 @@ class RNN(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if isinstance(cell, StackedRNNCells):
+            cell = list(cell.cells)
         cells = list(cell) if isinstance(cell, (list, tuple)) else [cell]
         cells = [as_cell(c) for c in cells]  # Keras-style custom cells run on the ops tape
         if not cells or not all(isinstance(c, Cell) for c in cells):
