@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from rnnlab import ops
 from rnnlab.gradcheck import check_layer
@@ -89,3 +90,31 @@ def test_get_config_round_trip():
     assert config["units"] == 7 and config["name"] == "lin"
     clone = Linear.from_config(config)
     assert clone.units == 7
+
+
+def test_lambda_code_is_never_serialized():
+    with pytest.raises(TypeError, match="never writes"):
+        Lambda(lambda t: t * 2.0).get_config()
+
+
+def test_model_with_registered_custom_layer_saves_and_loads(tmp_path):
+    from rnnlab.saving import load_model, register_keras_serializable, save_model
+
+    @register_keras_serializable()
+    class Scale(Layer):
+        def __init__(self, units=2, **kwargs):
+            super().__init__(**kwargs)
+            self.units = units
+
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], self.units), name="kernel")
+
+        def call(self, inputs):
+            return ops.matmul(inputs, self.w)
+
+    model = Sequential([Input((3,)), Scale(2), Dense(1)])
+    x = np.random.default_rng(4).standard_normal((4, 3))
+    path = tmp_path / "m.keras"
+    save_model(model, path)
+    loaded = load_model(path)
+    np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))

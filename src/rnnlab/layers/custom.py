@@ -191,6 +191,12 @@ class Lambda(Layer):
         params = _call_kwargs(self.function, bool(training), mask)
         return self.function(inputs, **params, **kw)
 
+    def get_config(self) -> dict[str, Any]:
+        raise TypeError(
+            f"{self.name}: a Lambda layer's function is Python code, which rnnlab never writes "
+            f"to or loads from a file; to save this model, write the function as a custom Layer "
+            f"registered with rnnlab.saving.register_keras_serializable()")
+
     def compute_output_shape(self, input_shape: Any) -> Any:
         spec = self.output_shape_arg
         if spec is None:
