@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any
 
@@ -42,7 +43,7 @@ def three_threads(monkeypatch: pytest.MonkeyPatch) -> None:
 # Under CI (the environment variable CI set, not "0"/"false"), the components CI is meant to test
 # must be there and work: the session stops at once when one is missing or broken, and a test that
 # skips for one of them fails instead of passing unnoticed.
-CI_COMPONENTS = ("torch", "numba", "keras", "h5py")
+CI_COMPONENTS = ("torch", "numba", "keras", "h5py", "ray")
 
 
 def in_ci() -> bool:
@@ -58,7 +59,7 @@ def component_versions() -> dict[str, str]:
 
     os.environ.setdefault("KERAS_BACKEND", "torch")
     out = {}
-    for name in ("torch", "keras", "h5py"):
+    for name in ("torch", "keras", "h5py", "ray"):
         try:
             out[name] = str(importlib.import_module(name).__version__)
         except Exception as exc:  # ImportError, or a package that fails while importing
@@ -90,7 +91,8 @@ def _skip_for_component(report: Any) -> str | None:
     if not report.skipped or not isinstance(report.longrepr, tuple):
         return None
     reason = str(report.longrepr[-1])
-    return reason if any(name in reason.lower() for name in CI_COMPONENTS) else None
+    words = set(re.findall(r"[a-z0-9_]+", reason.lower()))  # whole words: "ray", not "array"
+    return reason if words & set(CI_COMPONENTS) else None
 
 
 @pytest.hookimpl(hookwrapper=True)

@@ -24,10 +24,25 @@ def register(cls: T) -> T:
     return cls
 
 
+def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Any:
+    """Keras's decorator: make a custom class (a layer, a cell) known to ``deserialize``, so
+    models using it load and wrappers such as ``Bidirectional`` can copy it. rnnlab names
+    classes by their class name; ``package`` is accepted for Keras compatibility and a given
+    ``name`` is registered as ``package>name`` too."""
+    def decorate(cls: T) -> T:
+        register(cls)
+        if name is not None:
+            _CLASSES[f"{package}>{name}"] = cls
+        return cls
+    return decorate
+
+
 def registered(name: str) -> type:
     """The class registered as ``name``; a clear error lists the known names."""
     if name not in _CLASSES:
-        raise ValueError(f"Unknown class {name!r}. Known classes: {sorted(_CLASSES)}")
+        raise ValueError(f"Unknown class {name!r} (register a custom class with "
+                         f"rnnlab.saving.register_keras_serializable()). "
+                         f"Known classes: {sorted(_CLASSES)}")
     return _CLASSES[name]
 
 

@@ -140,11 +140,13 @@ def apply_constraints(layer: Any) -> None:
 
 
 def activity_penalty(layer: Any, outputs: Any) -> float | None:
+    """The activity penalty of one call, plus what ``add_loss`` added during it (tape layers)."""
+    added = layer.__dict__.get("_added_loss")
     reg = getattr(layer, "activity_regularizer", None)
     if reg is None:
-        return None
+        return added
     outs = outputs if isinstance(outputs, (list, tuple)) else [outputs]
-    return float(sum(reg(o) / _batch(o) for o in outs if o is not None))
+    return float(sum(reg(o) / _batch(o) for o in outs if o is not None)) + (added or 0.0)
 
 
 def _batch(output: np.ndarray) -> int:

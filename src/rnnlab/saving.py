@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 
 from ._registry import deserialize, serialize
+from ._registry import register_keras_serializable as register_keras_serializable
 from ._zipread import ZipMemberError, read_member, read_npy
 
 FORMAT = "rnnlab-model"

@@ -172,8 +172,12 @@ def _layer_classes() -> set[str]:
             if inspect.isclass(obj) and issubclass(obj, Layer) and obj is not Layer}
 
 
+# Lambda holds Python code, which is never serialised (tests/layers/test_custom_layers.py)
+NO_CONFIG = {"Lambda"}
+
+
 def test_every_layer_class_has_a_round_trip_case():
-    assert _layer_classes() == set(LAYER_CASES), (
+    assert _layer_classes() - NO_CONFIG == set(LAYER_CASES), (
         "add a case for each new layer class to LAYER_CASES")
 
 

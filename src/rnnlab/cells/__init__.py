@@ -4,5 +4,6 @@ from .base import Cell, GatedCell
 from .gru import GRUCell
 from .lstm import LSTMCell
 from .simple_rnn import SimpleRNNCell
+from .stacked import StackedRNNCells
 
-__all__ = ["Cell", "GatedCell", "GRUCell", "LSTMCell", "SimpleRNNCell"]
+__all__ = ["Cell", "GatedCell", "GRUCell", "LSTMCell", "SimpleRNNCell", "StackedRNNCells"]

@@ -1,12 +1,13 @@
 """Layers with Keras's names and arguments (``rnnlab.layers.LSTM`` ≡ ``keras.layers.LSTM``)."""
 
-from ..cells import GRUCell, LSTMCell, SimpleRNNCell
+from ..cells import GRUCell, LSTMCell, SimpleRNNCell, StackedRNNCells
 from ..models.input_layer import Input
 from .attention import AdditiveAttention, Attention
 from .base import Layer
 from .bidirectional import Bidirectional
 from .convolutional import Conv1D
 from .core import Activation, Dense, Dropout, Flatten, RepeatVector, Reshape
+from .custom import Lambda
 from .embedding import Embedding, Masking
 from .merge import Add, Average, Concatenate, Maximum, Minimum, Multiply, Subtract
 from .normalization import BatchNormalization, LayerNormalization
@@ -17,6 +18,7 @@ from .spatial_dropout import SpatialDropout1D
 from .wrappers import TimeDistributed
 
 __all__ = [
+    "Lambda", "StackedRNNCells",
     "Activation", "Add", "AdditiveAttention", "Attention", "Average", "AveragePooling1D",
     "BatchNormalization", "Bidirectional", "Concatenate", "Conv1D", "Dense", "Dropout",
     "Embedding", "Flatten", "GRU", "GRUCell", "GlobalAveragePooling1D", "GlobalMaxPooling1D",

@@ -116,10 +116,30 @@ class Layer(Module):
 
     # -- engine ------------------------------------------------------------------------------------
     def forward(self, inputs: Any, training: bool = False, mask: Any = None) -> tuple[Any, Any]:
-        raise NotImplementedError
+        from . import custom
+        if custom.defines_call(self):  # a Keras-style layer: trace call() on the tape
+            return custom.traced_call(self, self.call, inputs, training, mask)  # type: ignore
+        raise NotImplementedError(f"{type(self).__name__} defines neither forward nor call")
 
     def backward(self, d_outputs: Any, cache: Any) -> Any:
-        raise NotImplementedError
+        from . import custom
+        if custom.defines_call(self):
+            return custom.traced_backward(self, d_outputs, cache)
+        raise NotImplementedError(f"{type(self).__name__} defines neither backward nor call")
+
+    # -- Keras-style custom layers (gradients from the rnnlab.ops tape, see layers/custom.py) --
+    def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None,
+                   trainable: bool = True, name: str | None = None, **kwargs: Any) -> Any:
+        """Keras's ``add_weight``: a new weight as a ``Variable`` usable in ``call``."""
+        from . import custom
+        return custom.add_weight(self, shape, initializer, dtype, trainable, name, **kwargs)
+
+    def add_loss(self, loss: Any) -> None:
+        """Inside ``call``: add ``loss`` (a scalar tensor) to the training loss."""
+        losses = self.__dict__.get("_call_losses")
+        if losses is None:
+            raise RuntimeError(f"{self.name}.add_loss can only be called inside call()")
+        losses.append(loss)
 
     def backward_params(self, d_outputs: Any, cache: Any) -> None:
         """``backward`` for a layer whose input gradient nobody reads (it is fed by model
@@ -129,6 +149,9 @@ class Layer(Module):
         self.backward(d_outputs, cache)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
+        from . import custom
+        if custom.defines_call(self):
+            return custom.infer_output_shape(self, self.call, input_shape)  # type: ignore
         return input_shape
 
     def compute_mask(self, inputs: Any, mask: Any) -> Any:

@@ -32,6 +32,8 @@ from .. import backend, kernels
 from .._registry import register
 from ..cells import Cell, GRUCell, LSTMCell, SimpleRNNCell
 from ..cells.base import Array
+from ..cells.stacked import StackedRNNCells
+from ..cells.tape_cell import as_cell
 from ..kernels import driver as compiled
 from .base import Layer
 from .sweep import reference_backward, reference_forward, windows
@@ -70,7 +72,10 @@ class RNN(Layer):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if isinstance(cell, StackedRNNCells):
+            cell = list(cell.cells)
         cells = list(cell) if isinstance(cell, (list, tuple)) else [cell]
+        cells = [as_cell(c) for c in cells]  # Keras-style custom cells run on the ops tape
         if not cells or not all(isinstance(c, Cell) for c in cells):
             raise TypeError(f"RNN expects a Cell or a list of Cells, got {cell!r}")
         if len({id(c) for c in cells}) != len(cells):
