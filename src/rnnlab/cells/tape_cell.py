@@ -126,7 +126,7 @@ class TapeCell(Cell):
 
     # -- weights: a Keras-style cell's own layout, in add_weight order (trainable, then not)
     def get_keras_weights(self) -> list[Array]:
-        return self.keras_cell.get_weights()  # type: ignore[no-any-return]
+        return self.keras_cell.get_weights()
 
     def keras_weight_shapes(self) -> list[tuple[int, ...]]:
         return [w.shape for w in self.keras_cell.get_weights()]
