@@ -1,5 +1,6 @@
 """Print the recurrent engine and the versions of what CI tests against; exit 1 when one of them
-is missing or broken (torch, keras, h5py, ray, numba with its BLAS)."""
+is missing or broken (torch, keras, h5py, ray, scikit-learn, statsmodels, matplotlib, numba
+with its BLAS)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def main() -> int:
 
     print(f"python {platform.python_version()}  numpy {numpy.__version__}")
     broken = []
-    for name in ("torch", "keras", "h5py", "ray"):
+    for name in ("torch", "keras", "h5py", "ray", "sklearn", "statsmodels", "matplotlib"):
         try:
             print(f"{name} {importlib.import_module(name).__version__}")
         except Exception as exc:  # ImportError, or a package failing while it imports
