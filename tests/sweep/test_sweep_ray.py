@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -167,21 +169,31 @@ def test_sweep_on_a_ray_cluster_gives_the_same_rows(tmp_path: Path,
     ray_bin = Path(sys.executable).with_name("ray")
     monkeypatch.setenv("RAY_AUTH_MODE", "token")  # `ray start` turns token authentication on
     env = {**os.environ, "RAY_USAGE_STATS_ENABLED": "0"}
-    head = subprocess.Popen(
-        [str(ray_bin), "start", "--head", "--block", "--node-ip-address", "127.0.0.2",
-         "--port", str(port), "--num-cpus", "2", "--include-dashboard", "false",
-         "--temp-dir", str(tmp_path / "ray-tmp")],
-        start_new_session=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # Ray's Unix sockets live under --temp-dir, and a socket path may have at most 107
+    # characters: pytest's tmp_path is too deep (the head then dies at once), so a short one.
+    ray_tmp = Path(tempfile.mkdtemp(prefix="rnnlab-ray-"))
+    head_log = tmp_path / "ray-head.log"
+    with open(head_log, "wb") as log:
+        head = subprocess.Popen(
+            [str(ray_bin), "start", "--head", "--block", "--node-ip-address", "127.0.0.2",
+             "--port", str(port), "--num-cpus", "2", "--include-dashboard", "false",
+             "--temp-dir", str(ray_tmp)],
+            start_new_session=True, env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 120
         while True:  # the head is up when a client can connect
-            probe = subprocess.run(
-                [sys.executable, "-c", f"import ray; ray.init(address='127.0.0.2:{port}'); "
-                 "ray.shutdown()"], env=env, capture_output=True)
+            assert head.poll() is None, "ray head exited: " + head_log.read_text()[-3000:]
+            try:
+                probe = subprocess.run(
+                    [sys.executable, "-c", f"import ray; ray.init(address='127.0.0.2:{port}'); "
+                     "ray.shutdown()"], env=env, capture_output=True, timeout=60)
+            except subprocess.TimeoutExpired as exc:
+                probe = subprocess.CompletedProcess(exc.cmd, 124, b"", exc.stderr or b"")
             if probe.returncode == 0 or time.monotonic() > deadline:
                 break
             time.sleep(1)
-        assert probe.returncode == 0, probe.stderr.decode()[-2000:]
+        assert probe.returncode == 0, (probe.stderr.decode()[-2000:] + "\nhead: "
+                                       + head_log.read_text()[-2000:])
         cluster = run("sine", SMOKE_GRID, [0, 1], out=tmp_path / "cluster", smoke=True,
                       address=f"127.0.0.2:{port}", verbose=0)
         strip = ("trial_id",)
@@ -193,3 +205,4 @@ def test_sweep_on_a_ray_cluster_gives_the_same_rows(tmp_path: Path,
             head.wait(30)
         except subprocess.TimeoutExpired:
             os.killpg(head.pid, signal.SIGKILL)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
