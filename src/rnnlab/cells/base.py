@@ -210,7 +210,7 @@ class GatedCell(Cell):
                                      self._to_keras(self.params["bias_hh"])]))
             else:
                 out.append(self._to_keras(self.params["bias_ih"]))
-        return [np.ascontiguousarray(w) for w in out]
+        return [np.array(w, order="C") for w in out]  # copies, never views of the parameters
 
     def set_keras_weights(self, weights: list[Array]) -> None:
         expected = self.keras_weight_shapes()

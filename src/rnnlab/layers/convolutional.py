@@ -124,7 +124,7 @@ class Conv1D(Layer):
         rng = self.layer_rng(0)
         kernel = self.kernel_initializer(
             (self.kernel_size, channels // self.groups, self.filters), rng, self.dtype)
-        self.add_param("weight", np.ascontiguousarray(kernel.transpose(2, 1, 0)))
+        self.add_param("weight", np.array(kernel.transpose(2, 1, 0), order="C"))
         if self.use_bias:
             self.add_param("bias", self.bias_initializer((self.filters,), rng, self.dtype))
         self.channels = channels
@@ -243,7 +243,7 @@ class Conv1D(Layer):
         return None
 
     def get_weights(self) -> list[Array]:
-        out = [np.ascontiguousarray(self.params["weight"].transpose(2, 1, 0))]
+        out = [np.array(self.params["weight"].transpose(2, 1, 0), order="C")]
         if self.use_bias:
             out.append(self.params["bias"].copy())
         return out

@@ -109,7 +109,7 @@ class Dense(Layer):
         dim = int(shape[-1])
         rng = self.layer_rng(0)
         kernel = self.kernel_initializer((dim, self.units), rng, self.dtype)  # Keras layout
-        self.add_param("weight", np.ascontiguousarray(kernel.T))
+        self.add_param("weight", np.array(kernel.T, order="C"))
         if self.use_bias:
             self.add_param("bias", self.bias_initializer((self.units,), rng, self.dtype))
         self.input_dim = dim
@@ -157,7 +157,7 @@ class Dense(Layer):
         return tuple(input_shape)[:-1] + (self.units,)
 
     def get_weights(self) -> list[Array]:
-        out = [np.ascontiguousarray(self.params["weight"].T)]
+        out = [np.array(self.params["weight"].T, order="C")]  # a copy, also when it is 1-D
         if self.use_bias:
             out.append(self.params["bias"].copy())
         return out
