@@ -58,7 +58,13 @@ class Variable(Tensor):
 
 
 def add_weight(layer: Any, shape: Any = None, initializer: Any = None, dtype: Any = None,
-               trainable: bool = True, name: str | None = None, **kwargs: Any) -> Variable:
+               trainable: bool = True, name: str | None = None, regularizer: Any = None,
+               constraint: Any = None, **kwargs: Any) -> Variable:
+    """Keras's ``add_weight``; a ``regularizer`` adds its penalty of the weight to
+    ``model.losses`` and the training loss, a ``constraint`` projects the weight after every
+    optimizer step (``rnnlab.regularization.weight_rules``)."""
+    from .. import constraints, regularizers
+
     unsupported = sorted(k for k, v in kwargs.items()
                          if v is not None and k not in ("autocast", "aggregation"))
     if unsupported:
@@ -81,6 +87,9 @@ def add_weight(layer: Any, shape: Any = None, initializer: Any = None, dtype: An
         layer.buffers[key] = value
     var = Variable(layer, key, trainable)
     variables[key] = var
+    reg, con = regularizers.get(regularizer), constraints.get(constraint)
+    if trainable and (reg is not None or con is not None):
+        layer.__dict__.setdefault("_weight_rules", {})[key] = (reg, con)
     return var
 
 
