@@ -93,9 +93,12 @@ def test_get_config_round_trip():
     assert clone.units == 7
 
 
-def test_lambda_code_is_never_serialized():
-    with pytest.raises(TypeError, match="never writes"):
-        Lambda(lambda t: t * 2.0).get_config()
+def test_lambda_code_is_stored_as_keras_does_and_refused_in_safe_mode():
+    config = Lambda(lambda t: t * 2.0).get_config()
+    assert config["function"]["class_name"] == "__lambda__"
+    assert set(config["function"]["config"]) == {"code", "defaults", "closure"}
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        Lambda.from_config(config)
 
 
 def test_model_with_registered_custom_layer_saves_and_loads(tmp_path):
