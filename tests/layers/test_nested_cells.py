@@ -1,8 +1,10 @@
 """Keras-style cells with nested inputs, several outputs and shaped states (the Keras RNN
 guide's ``NestedCell``; the guide itself runs in tests/test_examples.py).
 
-Keras 3 cannot run the guide's example: its ``RNN`` takes one input sequence (``build`` reads
-``sequences_shape[2:]`` of the tuple and fails) and integer ``state_size``/``output_size`` only.
+Keras 3 cannot run the guide's example: its ``RNN`` takes one input sequence and integer
+``state_size``/``output_size`` only (Keras 3.15.1 on the guide's cell with ``keras.ops``: the
+cell is built from the tuple's shapes and ``add_weight`` fails, "Shapes used to initialize
+variables must be fully-defined ... shape=(None, 3)").
 So the Keras oracle here is the same computation written as a flat Keras cell (inputs
 concatenated, states and outputs flattened, reshaped inside ``call``), compared in outputs,
 input gradients and weight gradients through the torch backend's autograd; the rest is
