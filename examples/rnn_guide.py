@@ -2,6 +2,8 @@
 
 Only the imports differ from the guide's code (and MNIST is replaced by random stand-in digits
 of the same shape, so the script runs offline). ``--smoke`` shrinks every size for a fast run.
+The last section, nested inputs, writes the guide's ``NestedCell`` with ``rnnlab.ops`` in place
+of ``tf.matmul``/``tf.einsum``/``tf.nest`` and plain lists in place of ``tf.TensorShape``.
 """
 
 from __future__ import annotations
@@ -12,7 +14,57 @@ from typing import Any
 import numpy as np
 
 import rnnlab as keras
-from rnnlab import layers
+from rnnlab import layers, ops
+from rnnlab.saving import register_keras_serializable
+
+
+# -- RNNs with list/dict inputs, or nested inputs: a custom cell with nested input/output --------
+@register_keras_serializable()
+class NestedCell(layers.Layer):
+    """Two states, ``(batch, unit_1)`` and ``(batch, unit_2, unit_3)``, each adding its input's
+    projection: inputs ``[(batch, i1), (batch, i2, i3)]`` per step."""
+
+    def __init__(self, unit_1: int, unit_2: int, unit_3: int, **kwargs: Any) -> None:
+        self.unit_1 = unit_1
+        self.unit_2 = unit_2
+        self.unit_3 = unit_3
+        self.state_size = [[unit_1], [unit_2, unit_3]]
+        self.output_size = [[unit_1], [unit_2, unit_3]]
+        super().__init__(**kwargs)
+
+    def build(self, input_shapes: Any) -> None:
+        # expect input_shape to contain 2 items, [(batch, i1), (batch, i2, i3)]
+        i1 = input_shapes[0][1]
+        i2 = input_shapes[1][1]
+        i3 = input_shapes[1][2]
+
+        self.kernel_1 = self.add_weight(
+            shape=(i1, self.unit_1), initializer="uniform", name="kernel_1"
+        )
+        self.kernel_2_3 = self.add_weight(
+            shape=(i2, i3, self.unit_2, self.unit_3),
+            initializer="uniform",
+            name="kernel_2_3",
+        )
+
+    def call(self, inputs: Any, states: Any) -> Any:
+        # inputs should be in [(batch, input_1), (batch, input_2, input_3)]
+        # state should be in shape [(batch, unit_1), (batch, unit_2, unit_3)]
+        input_1, input_2 = inputs
+        s1, s2 = states
+
+        output_1 = ops.matmul(input_1, self.kernel_1)
+        output_2_3 = ops.einsum("bij,ijkl->bkl", input_2, self.kernel_2_3)
+        state_1 = s1 + output_1
+        state_2_3 = s2 + output_2_3
+
+        output = (output_1, output_2_3)
+        new_states = (state_1, state_2_3)
+
+        return output, new_states
+
+    def get_config(self) -> dict[str, Any]:
+        return {"unit_1": self.unit_1, "unit_2": self.unit_2, "unit_3": self.unit_3}
 
 
 def main(argv: list[str] | None = None) -> dict[str, object]:
@@ -164,6 +216,38 @@ def main(argv: list[str] | None = None) -> dict[str, object]:
     print(f"Predicted result is: {result.argmax(axis=1)}, target result is: {sample_label}")
     results["mnist_loss"] = history.history["loss"][-1]
     results["mnist_logits"] = result.shape
+
+    # -- RNNs with list/dict inputs, or nested inputs: build and train ---------------------------
+    unit_1, unit_2, unit_3 = (3, 4, 5) if small else (10, 20, 30)
+    i1, i2, i3 = (6, 4, 3) if small else (32, 64, 32)
+    batch_size = 16 if small else 64
+    num_batches = 4 if small else 10
+    timestep = 5 if small else 50
+
+    cell = NestedCell(unit_1, unit_2, unit_3)
+    rnn = keras.layers.RNN(cell)
+
+    input_1 = keras.Input((None, i1))
+    input_2 = keras.Input((None, i2, i3))
+
+    outputs = rnn((input_1, input_2))
+
+    model = keras.models.Model([input_1, input_2], outputs)
+
+    model.compile(optimizer="adam", loss="mse", metrics=["accuracy"])
+
+    input_1_data = np.random.random((batch_size * num_batches, timestep, i1))
+    input_2_data = np.random.random((batch_size * num_batches, timestep, i2, i3))
+    target_1_data = np.random.random((batch_size * num_batches, unit_1))
+    target_2_data = np.random.random((batch_size * num_batches, unit_2, unit_3))
+    input_data = [input_1_data, input_2_data]
+    target_data = [target_1_data, target_2_data]
+
+    history = model.fit(input_data, target_data, batch_size=batch_size,
+                        epochs=3 if small else 1)
+    results["nested_loss"] = history.history["loss"]
+    results["nested_outputs"] = [o.shape for o in model.predict(
+        [input_1_data[:2], input_2_data[:2]], verbose=0)]
     return results
 
 

@@ -36,6 +36,9 @@ def test_rnn_guide_sections(capsys):
     assert r["stateful"] == ((20, 64), (20, 64))
     assert r["bidirectional"] == (2, 10)
     assert r["mnist_logits"] == (1, 10) and np.isfinite(r["mnist_loss"])
+    # nested inputs: two input sequences, two outputs, a (unit_2, unit_3) state
+    assert r["nested_outputs"] == [(2, 3), (2, 4, 5)]
+    assert r["nested_loss"][-1] < r["nested_loss"][0], r["nested_loss"]
 
 
 def test_addition_rnn(capsys):

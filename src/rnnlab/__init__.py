@@ -5,6 +5,7 @@ from . import (
     backend,
     callbacks,
     cells,
+    config,
     constraints,
     datasets,
     gradcheck,
@@ -26,7 +27,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Input", "Model", "Sequential", "__version__", "activations", "backend", "callbacks",
-    "cells", "constraints", "datasets", "engine", "gradcheck", "initializers", "layers",
+    "cells", "config", "constraints", "datasets", "engine", "gradcheck", "initializers", "layers",
     "load_model", "losses", "metrics", "models", "optimizers", "preprocessing", "regularizers",
     "set_random_seed", "utils",
 ]

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-_CLASSES: dict[str, type] = {}
+_CLASSES: dict[str, Any] = {}
+_NAMES: dict[Any, str] = {}  # registered object -> the name Keras writes ("Custom>fn")
 
 T = TypeVar("T", bound=type)
 
@@ -25,16 +26,23 @@ def register(cls: T) -> T:
 
 
 def register_keras_serializable(package: str = "Custom", name: str | None = None) -> Any:
-    """Keras's decorator: make a custom class (a layer, a cell) known to ``deserialize``, so
-    models using it load and wrappers such as ``Bidirectional`` can copy it. rnnlab names
-    classes by their class name; ``package`` is accepted for Keras compatibility and a given
-    ``name`` is registered as ``package>name`` too."""
-    def decorate(cls: T) -> T:
-        register(cls)
-        if name is not None:
-            _CLASSES[f"{package}>{name}"] = cls
-        return cls
+    """Keras's decorator: make a custom class (a layer, a cell) or function (a ``Lambda``'s)
+    known to ``deserialize``, so models using it load and wrappers such as ``Bidirectional``
+    can copy it. It is registered under its own name and under Keras's
+    ``package>name`` (``name`` defaults to its own name); files name functions that way."""
+    def decorate(obj: Any) -> Any:
+        full = f"{package}>{name or obj.__name__}"
+        _CLASSES[obj.__name__] = obj
+        _CLASSES[full] = obj
+        _NAMES[obj] = full
+        return obj
     return decorate
+
+
+def registered_name(obj: Any) -> str:
+    """The name a registered object is written under (Keras's ``get_registered_name``: its
+    ``package>name``, or its plain name when it was never registered)."""
+    return _NAMES.get(obj, getattr(obj, "__name__", type(obj).__name__))
 
 
 def registered(name: str) -> type:
@@ -77,6 +85,8 @@ def serialize(value: Any) -> Any:
 def deserialize(data: Any) -> Any:
     """Inverse of ``serialize``: rebuild registered objects from class_name/config dicts."""
     if isinstance(data, dict):
+        if data.get("class_name") in ("__lambda__", "function"):
+            return data  # a function: the Lambda resolves it (rnnlab.safe_mode)
         if set(data) == {"class_name", "config"} and isinstance(data["class_name"], str):
             cls = registered(data["class_name"])
             return cls.from_config(deserialize(data["config"]))  # type: ignore[attr-defined]

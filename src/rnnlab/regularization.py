@@ -12,6 +12,11 @@ constraint's ``axis`` means what it means in Keras). ``keras_index(layer)`` maps
 weight element to its place in the layer's flat parameters, so penalties, their gradients and
 the projections move between the two layouts exactly, for any layer whose ``get_weights`` is a
 rearrangement of its parameters.
+
+A Keras-style custom layer or cell gives them per weight instead:
+``add_weight(..., regularizer=..., constraint=...)`` records them in the module's
+``_weight_rules`` (``weight_rules`` finds them on the layer and on its cells); such weights are
+in the user's own layout, so they act on the parameter arrays directly.
 """
 
 from __future__ import annotations
@@ -90,12 +95,33 @@ def _flat_values(layer: Any) -> np.ndarray:
     return np.concatenate([m.params[n].ravel() for m, n in _flat_params(layer)])
 
 
+def weight_rules(layer: Any) -> list[tuple[Any, str, Any, Any]]:
+    """``(module, param name, regularizer or None, constraint or None)`` of every weight made
+    with ``add_weight(regularizer=..., constraint=...)`` in ``layer`` and its cells (not in
+    wrapped layers: ``with_sublayers`` lists those)."""
+    from .layers.base import Layer
+
+    out: list[tuple[Any, str, Any, Any]] = []
+
+    def walk(m: Any) -> None:
+        for key, (reg, con) in m.__dict__.get("_weight_rules", {}).items():
+            if key in m.params:
+                out.append((m, key, reg, con))
+        for child in m.children().values():
+            if not isinstance(child, Layer):
+                walk(child)
+
+    walk(layer)
+    return out
+
+
 def weight_penalties(layer: Any) -> list[float]:
+    own = [float(reg(m.params[k])) for m, k, reg, _ in weight_rules(layer) if reg is not None]
     regs = getattr(layer, "regularizers", {})
     if not any(regs.values()):
-        return []
+        return own
     flat = _flat_values(layer)
-    return [regs[r](flat[idx]) for r, idx in _role_weights(layer) if regs.get(r)]
+    return [regs[r](flat[idx]) for r, idx in _role_weights(layer) if regs.get(r)] + own
 
 
 def layer_penalties(layer: Any) -> list[float]:
@@ -106,6 +132,9 @@ def layer_penalties(layer: Any) -> list[float]:
 
 def add_penalty_grads(layer: Any) -> None:
     """Add the gradient of every weight penalty into the layer's parameter gradients."""
+    for m, k, reg, _ in weight_rules(layer):
+        if reg is not None:
+            m.grads[k] += reg.gradient(m.params[k])
     regs = getattr(layer, "regularizers", {})
     if not any(regs.values()):
         return
@@ -124,6 +153,9 @@ def add_penalty_grads(layer: Any) -> None:
 
 def apply_constraints(layer: Any) -> None:
     """Project the constrained weights (after an optimizer step), in Keras's layout."""
+    for m, k, _, con in weight_rules(layer):
+        if con is not None:
+            m.params[k][...] = con(m.params[k])
     cons = getattr(layer, "constraints", {})
     if not any(cons.values()):
         return

@@ -386,13 +386,24 @@ def _compile_from_spec(spec: dict[str, Any]) -> dict[str, Any]:
             "weighted_metrics": metric(spec.get("weighted_metrics"))}
 
 
-def load_model(filepath: Any, compile: bool = True) -> Any:
+def load_model(filepath: Any, compile: bool = True, safe_mode: bool = True) -> Any:
     """Rebuild a model saved with ``model.save``: architecture, weights, optimizer state; a
-    Keras 3 ``.keras`` archive or legacy HDF5 file is recognised by its content."""
-    from . import keras_format
+    Keras 3 ``.keras`` archive or legacy HDF5 file is recognised by its content.
 
-    if Path(filepath).exists() and keras_format.detect(filepath) in ("keras", "hdf5"):
-        return keras_format.load_model(filepath, compile=compile)
+    ``safe_mode`` (Keras's): a ``Lambda`` whose function is a Python lambda is stored as
+    bytecode, and loading it runs code from the file, so it is refused unless
+    ``safe_mode=False`` (or ``rnnlab.config.enable_unsafe_deserialization()``, which takes
+    precedence, as in Keras); see ``rnnlab.safe_mode``."""
+    from . import keras_format
+    from .safe_mode import SafeModeScope, in_safe_mode
+
+    with SafeModeScope(in_safe_mode(safe_mode)):
+        if Path(filepath).exists() and keras_format.detect(filepath) in ("keras", "hdf5"):
+            return keras_format.load_model(filepath, compile=compile)
+        return _load_rnnlab_model(filepath, compile)
+
+
+def _load_rnnlab_model(filepath: Any, compile: bool) -> Any:
     meta, zf = _open(filepath, FORMAT)
     with zf:
         try:

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from rnnlab import ops
+from rnnlab import constraints, ops, regularizers
 from rnnlab.gradcheck import check_layer
-from rnnlab.layers import Dense, Input, Lambda, Layer
+from rnnlab.layers import RNN, Dense, Input, Lambda, Layer
 from rnnlab.models import Sequential
+from rnnlab.optimizers import SGD
 
 
 class Linear(Layer):
@@ -92,9 +93,12 @@ def test_get_config_round_trip():
     assert clone.units == 7
 
 
-def test_lambda_code_is_never_serialized():
-    with pytest.raises(TypeError, match="never writes"):
-        Lambda(lambda t: t * 2.0).get_config()
+def test_lambda_code_is_stored_as_keras_does_and_refused_in_safe_mode():
+    config = Lambda(lambda t: t * 2.0).get_config()
+    assert config["function"]["class_name"] == "__lambda__"
+    assert set(config["function"]["config"]) == {"code", "defaults", "closure"}
+    with pytest.raises(ValueError, match="safe_mode=False"):
+        Lambda.from_config(config)
 
 
 def test_model_with_registered_custom_layer_saves_and_loads(tmp_path):
@@ -118,3 +122,71 @@ def test_model_with_registered_custom_layer_saves_and_loads(tmp_path):
     save_model(model, path)
     loaded = load_model(path)
     np.testing.assert_array_equal(loaded.predict(x, verbose=0), model.predict(x, verbose=0))
+
+
+def _penalised(base, kops, regs, cons):
+    """A layer whose weights carry a regularizer and a constraint, for rnnlab or Keras."""
+    class Penalised(base):
+        def build(self, input_shape):
+            self.w = self.add_weight(shape=(input_shape[-1], 3), name="kernel",
+                                     regularizer=regs.L2(0.1), constraint=cons.MaxNorm(0.5))
+            self.b = self.add_weight(shape=(3,), name="bias", initializer="zeros",
+                                     regularizer=regs.L1(0.05), constraint=cons.NonNeg())
+
+        def call(self, inputs):
+            return kops.tanh(kops.matmul(inputs, self.w) + self.b)
+    return Penalised
+
+
+def test_add_weight_regularizer_and_constraint_train_as_keras(keras_oracle):
+    keras = keras_oracle.keras
+    rng = np.random.default_rng(5)
+    ours = Sequential([Input((4,)), _penalised(Layer, ops, regularizers, constraints)(),
+                       Dense(1)])
+    theirs = keras.Sequential([
+        keras.Input((4,)), _penalised(keras.layers.Layer, keras.ops, keras.regularizers,
+                                      keras.constraints)(), keras.layers.Dense(1)])
+    weights = [rng.standard_normal(w.shape).astype("float32") * 0.5
+               for w in ours.get_weights()]
+    ours.set_weights(weights)
+    theirs.set_weights(weights)
+    penalty = 0.1 * np.sum(weights[0] ** 2) + 0.05 * np.sum(np.abs(weights[1]))
+    assert sum(ours.losses) == pytest.approx(penalty, rel=1e-6)
+    assert sum(float(keras.ops.convert_to_numpy(v)) for v in theirs.losses) == pytest.approx(
+        penalty, rel=1e-6)
+    x = rng.standard_normal((8, 4)).astype("float32")
+    y = rng.standard_normal((8, 1)).astype("float32")
+    ours.compile(optimizer=SGD(learning_rate=0.5), loss="mse")
+    theirs.compile(optimizer=keras.optimizers.SGD(learning_rate=0.5), loss="mse")
+    for _ in range(2):
+        a = ours.train_on_batch(x, y, return_dict=True)["loss"]
+        b = theirs.train_on_batch(x, y, return_dict=True)["loss"]
+        assert a == pytest.approx(float(b), rel=1e-5)
+    after = ours.get_weights()
+    for mine, keras_w in zip(after, theirs.get_weights(), strict=True):
+        np.testing.assert_allclose(mine, keras_w, rtol=0, atol=1e-6)
+    assert np.all(after[1] >= 0) and np.all(np.linalg.norm(after[0], axis=0) <= 0.5 + 1e-6)
+
+
+def test_add_weight_rules_of_a_custom_cell_count_in_the_rnn():
+    class PenalisedCell(Layer):
+        def __init__(self, **kwargs):
+            super().__init__(**kwargs)
+            self.state_size = 2
+
+        def build(self, input_shape):
+            self.kernel = self.add_weight(shape=(input_shape[-1], 2), name="kernel",
+                                          regularizer=regularizers.L2(0.5),
+                                          constraint=constraints.NonNeg())
+
+        def call(self, inputs, states):
+            h = ops.tanh(ops.matmul(inputs, self.kernel) + states[0])
+            return h, [h]
+
+    model = Sequential([Input((4, 3)), RNN(PenalisedCell()), Dense(1)])
+    kernel = model.layers[0].cell.params["kernel"]
+    assert model.losses == pytest.approx([0.5 * np.sum(kernel ** 2)])
+    model.compile(optimizer=SGD(learning_rate=0.5), loss="mse")
+    rng = np.random.default_rng(6)
+    model.train_on_batch(rng.standard_normal((8, 4, 3)), rng.standard_normal((8, 1)))
+    assert np.all(kernel >= 0) and np.any(kernel == 0)

@@ -63,7 +63,6 @@ def _set_layer_class(cfg, name, module="keras.layers", registered=None):
 
 
 @pytest.mark.parametrize("name, module, registered, match", [
-    ("Lambda", "keras.layers", None, "safe_mode"),
     ("MyLayer", "__main__", "Custom>MyLayer", "safe_mode"),
     ("Dense", "my_package.layers", "my_package>Dense", "safe_mode"),
     ("NoSuchLayer", "keras.layers", None, "unknown class 'NoSuchLayer'"),

@@ -6,12 +6,13 @@ The file name decides the format written, as in Keras: ``model.save("m.keras")``
 Keras's weights file. Reading goes by content (``detect``), so rnnlab files saved under a
 ``.keras`` or ``.h5`` name still load.
 
-Loading is safe: no pickle, no code from the file (a ``Lambda``, custom or unknown class is an
-error, as with Keras's ``safe_mode``), every HDF5 dataset's dtype and shape checked against the
-architecture before its data is read, JSON and archive members bounded in size; a bad file is a
-``ModelFileError``. A model with rnnlab-only options (``truncate_gradient``, ``recurrent_bias``
-off Keras's layout, the ``TorchUniform`` initializer) cannot be written as a Keras file: the
-``UnsupportedByKeras`` error names them and points to ``.rnnlab``.
+Loading is safe: no pickle, no code from the file (a custom or unknown class is an error, and a
+``Lambda``'s Python lambda loads only with ``safe_mode=False``, as in Keras), every HDF5
+dataset's dtype and shape checked against the architecture before its data is read, JSON and
+archive members bounded in size; a bad file is a ``ModelFileError``. A model with rnnlab-only
+options (``truncate_gradient``, ``recurrent_bias`` off Keras's layout, the ``TorchUniform``
+initializer) cannot be written as a Keras file: the ``UnsupportedByKeras`` error names them and
+points to ``.rnnlab``.
 """
 
 from __future__ import annotations
@@ -62,15 +63,18 @@ def detect(filepath: Any) -> str:
     return "unknown"
 
 
-def load_model(filepath: Any, compile: bool = True) -> Any:
-    """A Keras archive or legacy HDF5 file (by content) as an rnnlab model."""
+def load_model(filepath: Any, compile: bool = True, safe_mode: bool = True) -> Any:
+    """A Keras archive or legacy HDF5 file (by content) as an rnnlab model; ``safe_mode`` as
+    ``rnnlab.saving.load_model``'s."""
+    from ..safe_mode import SafeModeScope, in_safe_mode
     from .files import load_keras_archive, load_legacy_h5
 
     kind = detect(filepath)
-    if kind == "keras":
-        return load_keras_archive(filepath, compile=compile)
-    if kind == "hdf5":
-        return load_legacy_h5(filepath, compile=compile)
+    with SafeModeScope(in_safe_mode(safe_mode)):
+        if kind == "keras":
+            return load_keras_archive(filepath, compile=compile)
+        if kind == "hdf5":
+            return load_legacy_h5(filepath, compile=compile)
     raise ValueError(f"{filepath} is not a Keras file")
 
 

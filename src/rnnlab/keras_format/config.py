@@ -2,10 +2,10 @@
 
 Reading (``from_keras``): every ``{"module", "class_name", "config", ...}`` object of a Keras
 config must name a class rnnlab has registered under the same name (Keras ``safe_mode``
-semantics: a ``Lambda``, a custom class or any unknown name is refused, nothing from the file is
-run). A Keras option rnnlab lacks is accepted only at a value that changes nothing
-(``kernel_regularizer=None``, ``use_cudnn="auto"``, ...); any other value is a
-``ModelFileError`` that names it.
+semantics: a custom class or any unknown name is refused; a ``Lambda``'s function is resolved by
+``Lambda.from_config``, which runs a lambda's bytecode only outside safe mode). A Keras option
+rnnlab lacks is accepted only at a value that changes nothing (``kernel_regularizer=None``,
+``use_cudnn="auto"``, ...); any other value is a ``ModelFileError`` that names it.
 
 Writing (``to_keras``): the rnnlab config with Keras's wrappers; an rnnlab-only option
 (``truncate_gradient``, ``recurrent_bias`` off Keras's layout, ...) is an
@@ -91,6 +91,8 @@ def keras_object(value: Any, where: str) -> dict[str, Any]:
     module = value.get("module")
     custom = (isinstance(registered_as, str) and ">" in registered_as) or (
         isinstance(module, str) and not module.startswith("keras"))
+    if name == "Lambda" and not custom and isinstance(value.get("config"), dict):
+        return _lambda_from_keras(value["config"], where)
     if name in ("Lambda", "function", "__lambda__") or custom:
         raise ModelFileError(
             f"{where}: {name!r} (module {module!r}, registered as {registered_as!r}) is code "
@@ -115,6 +117,18 @@ def keras_object(value: Any, where: str) -> dict[str, Any]:
         allowed = accepted_args(cls) or set()
         cfg = {k: v for k, v in cfg.items() if k in allowed}
     return {"class_name": name, "config": translate_config(cls, cfg, f"{where} {name}")}
+
+
+def _lambda_from_keras(cfg: dict[str, Any], where: str) -> dict[str, Any]:
+    """A Keras ``Lambda``: its function specs are kept for ``Lambda.from_config``, which loads a
+    lambda's bytecode only outside safe mode (``rnnlab.safe_mode``)."""
+    from ..safe_mode import is_function_spec
+
+    functions = {k: cfg[k] for k in ("function", "output_shape", "mask")
+                 if is_function_spec(cfg.get(k))}
+    rest = {k: v for k, v in cfg.items() if k not in functions}
+    out = translate_config(registered("Lambda"), rest, f"{where} Lambda")
+    return {"class_name": "Lambda", "config": {**out, **functions}}
 
 
 def translate_config(cls: type, cfg: dict[str, Any], where: str) -> dict[str, Any]:

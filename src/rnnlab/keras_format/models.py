@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from .._registry import deserialize, registered, serialize
+from ..safe_mode import is_function_spec
 from ..saving import ModelFileError
 from .config import UnsupportedByKeras, is_object, keras_object, snake, to_keras_object
 
@@ -260,8 +261,8 @@ def _layer_to_keras(spec: dict[str, Any]) -> dict[str, Any]:
     for key in ("layer", "backward_layer"):
         if isinstance(cfg.get(key), dict) and "class_name" in cfg[key]:
             cfg[key] = _layer_to_keras(cfg[key])
-    out = {k: v if isinstance(v, dict) and "module" in v else to_keras_object(v, _module(k))
-           for k, v in cfg.items()}
+    out = {k: v if isinstance(v, dict) and ("module" in v or is_function_spec(v))
+           else to_keras_object(v, _module(k)) for k, v in cfg.items()}
     return {"module": "keras.layers", "class_name": spec["class_name"], "config": out,
             "registered_name": None}
 

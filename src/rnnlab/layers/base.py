@@ -129,10 +129,13 @@ class Layer(Module):
 
     # -- Keras-style custom layers (gradients from the rnnlab.ops tape, see layers/custom.py) --
     def add_weight(self, shape: Any = None, initializer: Any = None, dtype: Any = None,
-                   trainable: bool = True, name: str | None = None, **kwargs: Any) -> Any:
-        """Keras's ``add_weight``: a new weight as a ``Variable`` usable in ``call``."""
+                   trainable: bool = True, name: str | None = None, regularizer: Any = None,
+                   constraint: Any = None, **kwargs: Any) -> Any:
+        """Keras's ``add_weight``: a new weight as a ``Variable`` usable in ``call``, with an
+        optional ``regularizer`` and ``constraint`` (as Keras applies them)."""
         from . import custom
-        return custom.add_weight(self, shape, initializer, dtype, trainable, name, **kwargs)
+        return custom.add_weight(self, shape, initializer, dtype, trainable, name, regularizer,
+                                 constraint, **kwargs)
 
     def add_loss(self, loss: Any) -> None:
         """Inside ``call``: add ``loss`` (a scalar tensor) to the training loss."""

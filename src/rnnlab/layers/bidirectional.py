@@ -14,6 +14,9 @@ backward_layer=None, **kwargs)``:
   ``None`` (the list ``[forward, backward]``). With ``return_sequences`` the backward layer's output
   sequence is flipped along time before merging (Keras), so both are in time order.
 - ``return_state``: ``[merged, *forward_states, *backward_states]`` (``None``: both outputs first).
+- Nested inputs (a list of sequences for a Keras-style cell, ``rnnlab.layers.nested``) go to
+  both directions; ``backward`` then returns the list of their gradients. A cell with several
+  outputs cannot be merged (ValueError); shaped states are returned as ``(N, *shape)``.
 - ``initial_state``: a list; the first ``len(forward_layer.state_sizes)`` go to the forward layer,
   the rest to the backward layer; a wrong count is a ValueError.
 - Masks: the same ``(N, T)`` mask goes to both layers, whose ``zero_output_for_mask`` is set to
@@ -37,6 +40,7 @@ import numpy as np
 from .. import backend
 from .. import random as rnd
 from .._registry import register
+from . import nested
 from .base import Layer
 
 if TYPE_CHECKING:
@@ -94,11 +98,20 @@ class Bidirectional(Layer):
 
     # -- building and shapes ----------------------------------------------------------------------
     def build(self, input_shape: Any) -> None:
-        if isinstance(input_shape, list) and input_shape and isinstance(input_shape[0],
-                                                                         (tuple, list)):
-            input_shape = input_shape[0]
-        self.forward_layer.maybe_build(tuple(input_shape))
-        self.backward_layer.maybe_build(tuple(input_shape))
+        if nested.is_shape_list(input_shape):
+            if self._nested(input_shape):
+                input_shape = [tuple(s) for s in input_shape]
+            else:
+                input_shape = tuple(input_shape[0])
+        else:
+            input_shape = tuple(input_shape)
+        self.forward_layer.maybe_build(input_shape)
+        self.backward_layer.maybe_build(input_shape)
+        for sub in (self.forward_layer, self.backward_layer):
+            if len(getattr(sub, "output_shapes", [()])) > 1:
+                raise ValueError(f"{self.name}: the cell of {sub.name} returns "
+                                 f"{len(sub.output_shapes)} outputs; Bidirectional merges one "
+                                 "output per direction")
         self.built = True
         if self._initial_weights is not None:
             weights, self._initial_weights = self._initial_weights, None
@@ -140,16 +153,25 @@ class Bidirectional(Layer):
                 f"layer then {nb} for the backward layer, got {len(states)}")
         return states[:nf], states[nf:]
 
+    def _nested(self, inputs: Any) -> bool:
+        """Whether ``inputs`` (arrays or shapes) are nested sequences for the wrapped layer."""
+        return nested.nested_cell(getattr(self.forward_layer, "cells", []), inputs) is not None
+
     def forward(self, inputs: Any, training: bool = False, mask: Any = None,
                 initial_state: Any = None) -> tuple[Any, Any]:
-        listed = isinstance(inputs, (list, tuple))
+        n_inputs = len(inputs) if self._nested(inputs) else None
+        listed = n_inputs is None and isinstance(inputs, (list, tuple))
         if listed:
             inputs, initial_state = inputs[0], (list(inputs[1:]) or initial_state)
         if isinstance(mask, (list, tuple)):
             mask = mask[0]
-        x = np.asarray(inputs)
-        backend.check_rank(x, 3, self.name, "(batch, timesteps, features)")
-        self.maybe_build(x.shape)
+        if n_inputs is None:
+            x: Any = np.asarray(inputs)
+            backend.check_rank(x, 3, self.name, "(batch, timesteps, features)")
+            self.maybe_build(x.shape)
+        else:
+            x = [np.asarray(v) for v in inputs]
+            self.maybe_build([v.shape for v in x])
         s_f, s_b = (None, None) if initial_state is None else self._split_states(initial_state)
         fwd, bwd = self.forward_layer, self.backward_layer
         fwd.rng_calls = bwd.rng_calls = self.rng_calls
@@ -167,13 +189,16 @@ class Bidirectional(Layer):
                 if m == "concat" else [out_f + out_b] if m == "sum"
                 else [(out_f + out_b) / 2] if m == "ave" else [out_f * out_b])
         outputs = head + states if (self.return_state or m is None) else head[0]
-        return outputs, (cache_f, cache_b, out_f, out_b, s_f is not None or listed)
+        return outputs, (cache_f, cache_b, out_f, out_b, s_f is not None or listed, n_inputs)
 
     def backward(self, d_outputs: Any, cache: Any) -> Any:
-        cache_f, cache_b, _, _, want_states = cache
+        cache_f, cache_b, _, _, want_states, n_inputs = cache
         d_f, d_b = self._split_grads(d_outputs, cache)
         g_f = self.forward_layer.backward(d_f, cache_f)
         g_b = self.backward_layer.backward(d_b, cache_b)
+        if n_inputs is not None:  # nested inputs: [dx_1, ..., dx_k, *d_states]
+            dxs = [a + b for a, b in zip(g_f[:n_inputs], g_b[:n_inputs])]
+            return dxs + list(g_f[n_inputs:]) + list(g_b[n_inputs:])
         if isinstance(g_f, list):
             dx = g_f[0] + g_b[0]
             return [dx, *g_f[1:], *g_b[1:]]
@@ -187,7 +212,7 @@ class Bidirectional(Layer):
     def _split_grads(self, d_outputs: Any, cache: Any) -> tuple[Any, Any]:
         """The output gradients of the forward and the backward layer (in their own time
         order, with their state gradients when ``return_state``)."""
-        _, _, out_f, out_b, _ = cache
+        _, _, out_f, out_b, _, _ = cache
         n_head = 1 if self.merge_mode is not None else 2
         d = list(d_outputs) if (self.return_state or n_head == 2) else [d_outputs]
         head, d_states = d[:n_head], d[n_head:]

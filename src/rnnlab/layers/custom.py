@@ -31,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from .. import initializers
+from .._registry import register
 from ..ops.tensor import Tape, Tensor
 from .base import Layer
 
@@ -58,7 +59,13 @@ class Variable(Tensor):
 
 
 def add_weight(layer: Any, shape: Any = None, initializer: Any = None, dtype: Any = None,
-               trainable: bool = True, name: str | None = None, **kwargs: Any) -> Variable:
+               trainable: bool = True, name: str | None = None, regularizer: Any = None,
+               constraint: Any = None, **kwargs: Any) -> Variable:
+    """Keras's ``add_weight``; a ``regularizer`` adds its penalty of the weight to
+    ``model.losses`` and the training loss, a ``constraint`` projects the weight after every
+    optimizer step (``rnnlab.regularization.weight_rules``)."""
+    from .. import constraints, regularizers
+
     unsupported = sorted(k for k, v in kwargs.items()
                          if v is not None and k not in ("autocast", "aggregation"))
     if unsupported:
@@ -81,6 +88,9 @@ def add_weight(layer: Any, shape: Any = None, initializer: Any = None, dtype: An
         layer.buffers[key] = value
     var = Variable(layer, key, trainable)
     variables[key] = var
+    reg, con = regularizers.get(regularizer), constraints.get(constraint)
+    if trainable and (reg is not None or con is not None):
+        layer.__dict__.setdefault("_weight_rules", {})[key] = (reg, con)
     return var
 
 
@@ -170,11 +180,16 @@ def infer_output_shape(layer: Any, fn: Callable[..., Any], input_shape: Any) -> 
     return shape_of(out)
 
 
+@register
 class Lambda(Layer):
     """Wrap a function of tensors as a layer: ``Lambda(lambda x: ops.tanh(x) * 2)``. Gradients come
     from the tape; the output shape is inferred by running the function on zeros unless
     ``output_shape`` (a tuple without the batch dimension, or a function of the input shape)
-    is given. ``arguments`` are extra keyword arguments passed to the function."""
+    is given. ``arguments`` are extra keyword arguments passed to the function.
+
+    The config holds the function as Keras writes it (``rnnlab.safe_mode``): a named function by
+    its registered name, a Python ``lambda`` as bytecode, which ``from_config`` (and so
+    ``load_model``) rebuilds only outside safe mode (``safe_mode=False``)."""
 
     def __init__(self, function: Callable[..., Any], output_shape: Any = None, mask: Any = None,
                  arguments: dict[str, Any] | None = None, **kwargs: Any) -> None:
@@ -192,10 +207,41 @@ class Lambda(Layer):
         return self.function(inputs, **params, **kw)
 
     def get_config(self) -> dict[str, Any]:
-        raise TypeError(
-            f"{self.name}: a Lambda layer's function is Python code, which rnnlab never writes "
-            f"to or loads from a file; to save this model, write the function as a custom Layer "
-            f"registered with rnnlab.saving.register_keras_serializable()")
+        from .._registry import serialize
+        from ..safe_mode import serialize_function
+
+        what = f"{self.name} (Lambda)"
+        config: dict[str, Any] = {"name": self.name, "dtype": self.dtype,
+                                  "trainable": self.trainable,
+                                  "function": serialize_function(self.function, what)}
+        spec = self.output_shape_arg
+        if spec is not None:
+            config["output_shape"] = (serialize_function(spec, what) if callable(spec)
+                                      else list(spec))
+        if self.mask_arg is not None:
+            if not callable(self.mask_arg):
+                raise TypeError(f"{what}: only a function can be saved as mask")
+            config["mask"] = serialize_function(self.mask_arg, what)
+        config["arguments"] = serialize(self.arguments)
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Lambda:
+        """Rebuild from ``get_config``'s dict (or a Keras file's); a ``lambda`` only outside
+        safe mode (``rnnlab.safe_mode``)."""
+        from .._registry import deserialize
+        from ..safe_mode import deserialize_function, is_function_spec
+
+        config = dict(config)
+        where = f"Lambda {config.get('name')!r}"
+        for key in ("function", "output_shape", "mask"):
+            value = config.get(key)
+            if is_function_spec(value):
+                config[key] = deserialize_function(value, f"{where} {key}")
+            elif key == "output_shape" and isinstance(value, list):
+                config[key] = tuple(value)
+        config["arguments"] = deserialize(config.get("arguments") or {})
+        return cls(**config)
 
     def compute_output_shape(self, input_shape: Any) -> Any:
         spec = self.output_shape_arg

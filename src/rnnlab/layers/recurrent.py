@@ -8,6 +8,9 @@ Outputs: ``(N, H)`` (last output) or ``(N, T, H)`` with ``return_sequences``; wi
 Arguments equal Keras 3's, plus ``truncate_gradient`` (k > 0: gradients flow back at most k steps)
 and ``zero_output_for_mask`` (masked steps output zeros instead of the previous output).
 
+A single Keras-style cell may take nested inputs (a list of sequences), return several outputs
+and carry states of any shape (``rnnlab.layers.nested``).
+
 Dropout (training only): one input mask ``(N, D)`` and one recurrent mask ``(N, H)`` per sequence
 and cell, reused at every step (Keras). Masks are drawn from the layer's seed and a call counter.
 ``stateful=True`` keeps the final states as the next call's initial states (``reset_states()``).
@@ -35,6 +38,7 @@ from ..cells.base import Array
 from ..cells.stacked import StackedRNNCells
 from ..cells.tape_cell import as_cell
 from ..kernels import driver as compiled
+from . import nested
 from .base import Layer
 from .sweep import reference_backward, reference_forward, windows
 
@@ -50,6 +54,8 @@ class RNNCache:
     runs: list[tuple[Any, Array | None]]
     shape: tuple[int, int]
     want_states: bool
+    state_shapes: list[tuple[int, ...]] | None = None   # of the given initial states
+    nested: bool = False                                # inputs were a list of sequences
 
 
 @register
@@ -111,9 +117,25 @@ class RNN(Layer):
     def state_sizes(self) -> list[int]:
         return [s for c in self.cells for s in c.state_size]
 
+    @property
+    def state_shapes(self) -> list[tuple[int, ...]]:
+        """Each state's shape without the batch axis (``(size,)`` but for shaped states)."""
+        return nested.state_shapes(self.cells)
+
+    @property
+    def output_shapes(self) -> list[tuple[int, ...]]:
+        """The shape of each output of one step (one ``(units,)`` but for a Keras-style cell
+        with several outputs)."""
+        return nested.output_shapes(self.cells)
+
     # -- building
     def build(self, input_shape: Any) -> None:
-        if isinstance(input_shape, list):
+        cell = nested.nested_cell(self.cells, input_shape) if nested.is_shape_list(
+            input_shape) else None
+        if cell is not None:
+            cell.input_shapes = nested.step_shapes(self.name, list(input_shape))
+            input_shape = (*input_shape[0][:2], sum(int(np.prod(s)) for s in cell.input_shapes))
+        elif isinstance(input_shape, list):
             input_shape = input_shape[0]
         if len(input_shape) != 3 or input_shape[-1] is None:
             raise ValueError(
@@ -131,18 +153,21 @@ class RNN(Layer):
         if isinstance(input_shape, list):
             input_shape = input_shape[0]
         n, t = input_shape[0], input_shape[1]
-        out = (n, t, self.units) if self.return_sequences else (n, self.units)
+        lead = (n, t) if self.return_sequences else (n,)
+        outs = [(*lead, *s) for s in self.output_shapes]
+        states = [(n, *s) for s in self.state_shapes]
         if self.return_state:
-            return [out] + [(n, s) for s in self.state_sizes]
-        return out
+            return outs + states
+        return outs if len(outs) > 1 else outs[0]
 
     def compute_mask(self, inputs: Any, mask: Any) -> Any:
         if isinstance(mask, list):
             mask = mask[0]
         out = mask if self.return_sequences else None
+        heads = [out] * len(self.output_shapes)
         if self.return_state:
-            return [out] + [None] * len(self.state_sizes)
-        return out
+            return heads + [None] * len(self.state_sizes)
+        return heads if len(heads) > 1 else out
 
     # -- states
     def reset_states(self, states: Any = None) -> None:
@@ -154,19 +179,21 @@ class RNN(Layer):
         self.states = [np.array(s, dtype=self.dtype) for s in self._check_states(states, None)]
 
     def _check_states(self, states: list[Any], batch: int | None) -> list[Array]:
+        """The states as the engine's flat ``(N, size)`` arrays; a shaped state may be given
+        as ``(N, *shape)`` or flat."""
         sizes = self.state_sizes
         if len(states) != len(sizes):
             raise ValueError(
                 f"{self.name} expects {len(sizes)} initial state tensor(s) of sizes {sizes}, "
                 f"got {len(states)}")
         out = []
-        for k, (s, size) in enumerate(zip(states, sizes)):
+        for k, (s, size, shape) in enumerate(zip(states, sizes, self.state_shapes)):
             arr = backend.as_float_array(s, self.dtype, f"{self.name} initial state {k}")
             n = batch if batch is not None else (arr.shape[0] if arr.ndim else None)
-            if arr.shape != (n, size):
-                raise ValueError(
-                    f"{self.name} initial state {k}: expected shape ({n}, {size}), got {arr.shape}")
-            out.append(arr)
+            if arr.shape not in ((n, size), (n, *shape)):
+                raise ValueError(f"{self.name} initial state {k}: expected shape "
+                                 f"{(n, *shape)}, got {arr.shape}")
+            out.append(arr.reshape(arr.shape[0], size))
         return out
 
     # -- engine
@@ -198,21 +225,33 @@ class RNN(Layer):
 
     def forward(self, inputs: Any, training: bool = False, mask: Any = None,
                 initial_state: Any = None) -> tuple[Any, Any]:
-        listed = isinstance(inputs, (list, tuple))
-        if listed:
-            inputs, initial_state = inputs[0], list(inputs[1:])
-        x = self.validate_x(inputs)
-        self.maybe_build(x.shape)
+        cell = nested.nested_cell(self.cells, inputs)
+        listed = cell is None and isinstance(inputs, (list, tuple))
+        if cell is not None:
+            self.maybe_build([np.shape(v) for v in inputs])
+            if cell.input_shapes is None:
+                raise ValueError(f"{self.name} was built for one input sequence, got a list "
+                                 f"of {len(inputs)}")
+            x = nested.flatten_inputs(self.name, inputs, cell.input_shapes, self.dtype)
+            if isinstance(mask, list):
+                mask = mask[0]
+        else:
+            if listed:
+                inputs, initial_state = inputs[0], list(inputs[1:])
+            x = self.validate_x(inputs)
+            self.maybe_build(x.shape)
         N, T, _ = x.shape
         if mask is not None:
             mask = np.asarray(mask, dtype=bool)
             if mask.shape != (N, T):
                 raise ValueError(f"{self.name}: mask must have shape ({N}, {T}), got {mask.shape}")
         given = initial_state is not None
+        given_shapes = None
         if given:
             states = list(initial_state) if isinstance(initial_state, (list, tuple)) else [
                 initial_state]
             flat = self._check_states(states, N)
+            given_shapes = [tuple(np.shape(s))[1:] for s in states]
         elif self.stateful and self.states is not None:
             if self.states[0].shape[0] != N:
                 raise ValueError(
@@ -231,8 +270,14 @@ class RNN(Layer):
             out = np.ascontiguousarray(seq.swapaxes(0, 1))
         else:
             out = seq[-1].copy()
-        outputs = [out] + list(finals) if self.return_state else out
-        return outputs, RNNCache(engine, reason, runs, (N, T), given or listed)
+        shapes = self.output_shapes
+        outs = [out] if shapes == [(self.units,)] else nested.split_last(out, shapes)
+        if self.return_state:
+            outputs: Any = outs + [f.reshape(N, *s) for f, s in zip(finals, self.state_shapes)]
+        else:
+            outputs = outs if len(outs) > 1 else outs[0]
+        return outputs, RNNCache(engine, reason, runs, (N, T), given or listed, given_shapes,
+                                 cell is not None)
 
     def _sweep_cells(self, x: Array, flat: list[Array], mask: Array | None, masks: list[Any],
                      engine: str, sweeps: list[Any], keep_cache: bool = True,
@@ -310,22 +355,33 @@ class RNN(Layer):
         engine, _, reason = kernels.choose(self.cells)
         return engine, reason
 
-    def _split_output_grads(self, d_outputs: Any) -> tuple[Any, list[Any]]:
-        """``(d_output, [d_state per state, None where absent])`` from ``backward``'s input."""
+    def _split_output_grads(self, d_outputs: Any, lead: tuple[int, ...]
+                            ) -> tuple[Any, list[Any]]:
+        """``(d_output (N, [T,] H) or None, [d_state per state, None where absent])`` from
+        ``backward``'s input."""
+        shapes = self.output_shapes
+        k = len(shapes)
         if self.return_state:
-            return d_outputs[0], list(d_outputs[1:])
-        return d_outputs, [None] * len(self.state_sizes)
+            heads, d_states = list(d_outputs[:k]), list(d_outputs[k:])
+        else:
+            heads = list(d_outputs) if k > 1 else [d_outputs]
+            d_states = [None] * len(self.state_sizes)
+        if shapes == [(self.units,)]:
+            return heads[0], d_states
+        return nested.join_last(heads, shapes, lead, self.dtype), d_states
 
     def _state_grads(self, cell: Any, d_states: list[Any], k: int, N: int
                      ) -> tuple[Array, ...]:
         """Gradients of ``cell``'s final states (``d_states[k:]``), zeros where absent."""
         return tuple(
-            np.zeros((N, s), dtype=self.dtype) if d is None else np.asarray(d, self.dtype)
+            np.zeros((N, s), dtype=self.dtype) if d is None
+            else np.asarray(d, self.dtype).reshape(N, s)
             for d, s in zip(d_states[k:k + len(cell.state_size)], cell.state_size))
 
     def _backward(self, d_outputs: Any, cache: RNNCache, need_dx: bool = True) -> Any:
         N, T = cache.shape
-        d_out, d_states = self._split_output_grads(d_outputs)
+        d_out, d_states = self._split_output_grads(
+            d_outputs, (N, T) if self.return_sequences else (N,))
         H = self.units
         dYt: Array | None
         if d_out is None:
@@ -356,6 +412,12 @@ class RNN(Layer):
             dYt = dX                                  # gradient of the lower cell's outputs
         assert dYt is not None
         dx = dYt.swapaxes(0, 1)                                          # (N, T, D) time order
+        if cache.state_shapes is not None:
+            d_init = [d.reshape(N, *s) for d, s in zip(d_init, cache.state_shapes)]
+        if cache.nested:
+            cell = self.cells[0]
+            dxs = nested.split_last(dx, cell.input_shapes)  # type: ignore[attr-defined]
+            return dxs + d_init if cache.want_states else dxs
         if cache.want_states:
             return [dx] + d_init
         return dx
