@@ -77,7 +77,7 @@ class Seq:
         self.ws = ws
         self.owned: list[Array] = []
         if ws is not None:  # when this sweep is dropped, its buffers go back to the pool
-            weakref.finalize(self, ws.give, self.owned)
+            weakref.finalize(self, ws.give_later, self.owned)
 
     def empty(self, shape: tuple[int, ...], dtype: Any) -> Array:
         """A buffer of this sweep (from the workspace, given back when the sweep is dropped)."""

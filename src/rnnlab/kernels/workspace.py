@@ -36,10 +36,13 @@ class Workspace:
         self._free: dict[tuple[tuple[int, ...], str], list[Array]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
+        self._pending: list[list[Array]] = []
 
     def empty(self, shape: tuple[int, ...], dtype: Any) -> Array:
         """An array of ``shape`` and ``dtype`` (C order, contents undefined, as ``np.empty``)."""
         key = (tuple(int(s) for s in shape), np.dtype(dtype).str)
+        if self._pending:
+            self._take_back_pending()
         with self._lock:
             free = self._free.get(key)
             if free:
@@ -60,14 +63,29 @@ class Workspace:
                     free.append(a)
                     self._bytes += a.nbytes
 
+    def give_later(self, arrays: list[Array]) -> None:
+        """``give(arrays)`` at the next ``empty``: for an owner being deallocated, whose own
+        references to the arrays are only dropped after its finalizers have run."""
+        with self._lock:
+            self._pending.append(arrays)
+
+    def _take_back_pending(self) -> None:
+        with self._lock:
+            pending, self._pending = self._pending, []
+        for arrays in pending:
+            self.give(arrays)
+
     def clear(self) -> None:
         with self._lock:
             self._free.clear()
+            self._pending.clear()
             self._bytes = 0
 
     @property
     def nbytes(self) -> int:
-        """Bytes held in the pool now."""
+        """Bytes held in the pool now (arrays of dropped owners included)."""
+        if self._pending:
+            self._take_back_pending()
         return self._bytes
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Workspace:
