@@ -36,7 +36,7 @@ Optionally, a compiled sweep (how the built-in cells run fast; a user's cell doe
     optionally ``final_state(q)``, ``recurrent_grads(q, cell, dZ2, prev2, bsum)`` and
     ``step_states(q)`` (per-step states and gate activations for introspection). Each
     ``run_*`` calls a numba kernel on batch row blocks (``_numba_kernels.parallel_rows``);
-    ``_numba_kernels`` has the shared pieces (``positions``, ``output_grad``, ``mm_panels``,
+    ``_numba_kernels`` has the shared pieces (``positions``, ``output_grads``, ``mm_panels``,
     ``recurrent_operand``, ``finish_masked``, ``skip_masked_row``, ``add_rows``, ``vtanh``).
     ``rnnlab.gradcheck.check_compiled(layer, x)`` compares it with the reference step; the
     built-in cells keep theirs in ``<cell>/sweep.py`` beside ``<cell>/cell.py``.

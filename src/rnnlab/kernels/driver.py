@@ -31,12 +31,14 @@ drops ``x``.
 
 from __future__ import annotations
 
+import weakref
 from typing import Any
 
 import numpy as np
 
 from ..cells.base import Array
 from .products import column_sums, matmul
+from .workspace import Workspace
 
 PRODUCT_ROWS = 64  # smallest row block (steps × batch) of a whole-sequence product per thread
 
@@ -45,7 +47,8 @@ class Seq:
     """Buffers and flags of one compiled forward sweep (the cache of its backward sweep)."""
 
     __slots__ = ("sweep", "T", "N", "D", "H", "G", "reverse", "zero_out", "has_mask",
-                 "has_rm", "x", "P", "S", "Y", "M", "RM", "HM", "WR", "bhh", "extra")
+                 "has_rm", "x", "P", "S", "Y", "M", "RM", "HM", "WR", "bhh", "extra", "ws",
+                 "owned", "__weakref__")
     sweep: CompiledSweep
     T: int
     N: int
@@ -66,9 +69,23 @@ class Seq:
     WR: Any
     bhh: Array
     extra: dict[str, Array]
+    ws: Workspace | None
+    owned: list[Array]
 
-    def __init__(self) -> None:
+    def __init__(self, ws: Workspace | None = None) -> None:
         self.extra: dict[str, Array] = {}
+        self.ws = ws
+        self.owned: list[Array] = []
+        if ws is not None:  # when this sweep is dropped, its buffers go back to the pool
+            weakref.finalize(self, ws.give_later, self.owned)
+
+    def empty(self, shape: tuple[int, ...], dtype: Any) -> Array:
+        """A buffer of this sweep (from the workspace, given back when the sweep is dropped)."""
+        if self.ws is None:
+            return np.empty(shape, dtype=dtype)
+        a = self.ws.empty(shape, dtype)
+        self.owned.append(a)
+        return a
 
 
 def dummy(dtype: Any, ndim: int) -> Array:
@@ -133,16 +150,17 @@ def scratch(q: Seq, acc: bool) -> tuple[Array, Array, Array]:
 
 def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ...],
             mask_tm: Array | None, rec_mask: Array | None, reverse: bool,
-            zero_output: bool, keep_cache: bool = True) -> Seq:
+            zero_output: bool, keep_cache: bool = True, ws: Workspace | None = None) -> Seq:
     """Run ``cell`` over ``x_tm (T, N, D)`` (time order, contiguous) from ``state``;
-    ``mask_tm (T, N)`` bool or None. Returns the filled ``Seq``."""
+    ``mask_tm (T, N)`` bool or None. Buffers come from ``ws`` when given (and go back to it
+    when the returned ``Seq`` is dropped). Returns the filled ``Seq``."""
     nk = _kernels()
     T, N, D = x_tm.shape
     dtype = x_tm.dtype
     H = cell.units
     G = sweep.gates * H
     prm = cell.params
-    q = Seq()
+    q = Seq(ws)
     q.sweep = sweep
     q.T, q.N, q.D, q.H, q.G = T, N, D, H, G
     q.reverse, q.zero_out = bool(reverse), bool(zero_output)
@@ -153,7 +171,7 @@ def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ..
         bias += prm["bias_ih"]
     rb = cell.use_bias and cell.recurrent_bias
     q.bhh = np.array(prm["bias_hh"], dtype=dtype) if rb else np.zeros(G, dtype=dtype)
-    P = np.empty((T, N, G), dtype=dtype)
+    P = q.empty((T, N, G), dtype)
     x2, P2, w_t = x_tm.reshape(T * N, D), P.reshape(T * N, G), prm["weight_ih"].T
 
     def project(r0: int, r1: int) -> None:
@@ -165,16 +183,16 @@ def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ..
     # W_hh^T (H, G): h @ W_hh^T as an NN product (1.5-2.7x faster than h @ W_hh.T)
     q.WR = nk.pack_forward(prm["weight_hh"].T, N)
     start = T if reverse else 0
-    q.S = np.empty((T + 1, N, H), dtype=dtype)
+    q.S = q.empty((T + 1, N, H), dtype)
     q.S[start] = state[0]
     sweep.allocate(q, state, start)
     q.has_mask = mask_tm is not None
     q.M = mask_tm if mask_tm is not None else np.ones((1, 1), dtype=bool)
-    q.Y = np.empty((T, N, H), dtype=dtype) if q.has_mask else None
+    q.Y = q.empty((T, N, H), dtype) if q.has_mask else None
     q.has_rm = rec_mask is not None
     q.RM = (np.ascontiguousarray(rec_mask, dtype=dtype) if rec_mask is not None
             else dummy(dtype, 2))
-    q.HM = np.empty((N, H), dtype=dtype) if q.has_rm else dummy(dtype, 2)
+    q.HM = q.empty((N, H), dtype) if q.has_rm else dummy(dtype, 2)
     sweep.run_forward(q)
     return q
 
@@ -197,7 +215,9 @@ def backward(q: Seq, cell: Any, dYt: Array | None, dstate: tuple[Array, ...],
     dY = dummy(dtype, 3) if dYt is None else dYt
     W = _kernels().pack_backward(cell.params["weight_hh"], N)
     acc = len(windows) > 1
-    dZ = np.zeros((T, N, G), dtype=dtype) if acc else np.empty((T, N, G), dtype=dtype)
+    dZ = q.ws.empty((T, N, G), dtype) if q.ws is not None else np.empty((T, N, G), dtype)
+    if acc:
+        dZ.fill(0)
     zeros = tuple(np.zeros_like(d, dtype=dtype) for d in dstate)
     d0 = [np.zeros_like(d, dtype=dtype) for d in dstate]
     for w in windows:
@@ -211,6 +231,10 @@ def backward(q: Seq, cell: Any, dYt: Array | None, dstate: tuple[Array, ...],
             for a, b in zip(d0, ds):
                 a += b
     dX = params_backward(q, cell, dZ, need_dx)
+    if q.ws is not None:
+        done = [dZ]
+        del dZ
+        q.ws.give(done)
     return dX, tuple(d0)
 
 

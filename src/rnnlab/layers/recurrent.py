@@ -38,6 +38,7 @@ from ..cells.base import Array
 from ..cells.stacked import StackedRNNCells
 from ..cells.tape_cell import as_cell
 from ..kernels import driver as compiled
+from ..kernels.workspace import Workspace
 from . import nested
 from .base import Layer
 from .sweep import reference_backward, reference_forward, windows
@@ -104,6 +105,8 @@ class RNN(Layer):
         self.zero_output_for_mask = bool(zero_output_for_mask)
         self.truncate_gradient = int(truncate_gradient)
         self.states: list[Array] | None = None
+        # the compiled sweeps' buffers, reused across calls (kernels.workspace)
+        self.workspace: Workspace | None = Workspace()
 
     @property
     def cell(self) -> Cell:
@@ -297,7 +300,7 @@ class RNN(Layer):
             if engine == "compiled":
                 run: Any = compiled.forward(sweeps[i], c, xin, state0, mask_tm, rec_mask,
                                             self.go_backwards, self.zero_output_for_mask,
-                                            keep_cache=keep_cache)
+                                            keep_cache=keep_cache, ws=self.workspace)
                 finals.extend(sweeps[i].final_state(run))
                 cur = compiled.outputs(run)                              # time order
             else:

@@ -64,38 +64,53 @@ def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, 
     H = G // 3
     one = dh.dtype.type(1.0)
     zero = dh.dtype.type(0.0)
+    DY = np.zeros(H, dh.dtype)
+    ZERO = np.zeros(H, dh.dtype)
     for i in range(hi - 1, lo - 1, -1):
         t, ip, _, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
         for n in range(r0, r1):
+            drn = DR[n]
             if has_mask and not M[t, n]:
                 for k in range(G):
-                    DR[n, k] = zero
+                    drn[k] = zero
                 nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
                 continue
             a = P[t, n]
+            dyn = nk.output_grads(dYt, carry, DY, ZERO, t, n, has_dy, has_mask, zero_out)
+            dhn = dh[n]
+            dzn = dz[n]
+            dhzn = DHZ[n]
+            hpn = S[ip, n]
+            hnn = HN[t, n]
             for j in range(H):
-                dy = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
                 r = a[j]
                 z = a[H + j]
                 nn = a[2 * H + j]
-                dhh = dy + dh[n, j]
+                dhh = dyn[j] + dhn[j]
                 dn = dhh * (one - z) * (one - nn * nn)
-                dpz = dhh * (S[ip, n, j] - nn) * (z * (one - z))
-                dpr = dn * HN[t, n, j] * (r * (one - r))
-                dz[n, j] = dpr
-                dz[n, H + j] = dpz
-                dz[n, 2 * H + j] = dn
-                DR[n, j] = dpr
-                DR[n, H + j] = dpz
-                DR[n, 2 * H + j] = dn * r
-                DHZ[n, j] = dhh * z
+                dpz = dhh * (hpn[j] - nn) * (z * (one - z))
+                dpr = dn * hnn[j] * (r * (one - r))
+                dzn[j] = dpr
+                dzn[H + j] = dpz
+                dzn[2 * H + j] = dn
+                drn[j] = dpr
+                drn[H + j] = dpz
+                drn[2 * H + j] = dn * r
+                dhzn[j] = dhh * z
         nk.mm_panels(DR[r0:r1], WF, WB, DH[r0:r1], 0.0)
         for n in range(r0, r1):
             if has_mask and not M[t, n]:
                 continue
-            for j in range(H):
-                dhm = DH[n, j] * RM[n, j] if has_rm else DH[n, j]
-                dh[n, j] = DHZ[n, j] + dhm
+            dhn = dh[n]
+            dhzn = DHZ[n]
+            src = DH[n]
+            if has_rm:
+                rm = RM[n]
+                for j in range(H):
+                    dhn[j] = dhzn[j] + src[j] * rm[j]
+            else:
+                for j in range(H):
+                    dhn[j] = dhzn[j] + src[j]
         if acc:
             nk.add_rows(dZ[t], DZS, r0, r1)
 
@@ -104,8 +119,8 @@ class GRUSweep(CompiledSweep):
     gates = 3
 
     def allocate(self, q: Seq, state: tuple[Any, ...], start: int) -> None:
-        q.extra["HN"] = np.empty((q.T, q.N, q.H), dtype=q.P.dtype)
-        q.extra["HP"] = np.empty((q.N, q.G), dtype=q.P.dtype)
+        q.extra["HN"] = q.empty((q.T, q.N, q.H), q.P.dtype)
+        q.extra["HP"] = q.empty((q.N, q.G), q.P.dtype)
 
     def run_forward(self, q: Seq) -> None:
         Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask

@@ -63,6 +63,8 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, 
     T, N, G = P.shape
     H = G // 4
     one = dh.dtype.type(1.0)
+    DY = np.zeros(H, dh.dtype)
+    ZERO = np.zeros(H, dh.dtype)
     for i in range(hi - 1, lo - 1, -1):
         t, ip, _, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
         for n in range(r0, r1):
@@ -70,20 +72,25 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, 
                 nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
                 continue
             a = P[t, n]
+            dyn = nk.output_grads(dYt, carry, DY, ZERO, t, n, has_dy, has_mask, zero_out)
+            dhn = dh[n]
+            dcn = dc[n]
+            dzn = dz[n]
+            tcn = TC[t, n]
+            cpn = C[ip, n]
             for j in range(H):
-                dy = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
                 ig = a[j]
                 fg = a[H + j]
                 gg = a[2 * H + j]
                 og = a[3 * H + j]
-                tc = TC[t, n, j]
-                dhh = dy + dh[n, j]
-                dcc = dc[n, j] + dhh * og * (one - tc * tc)
-                dz[n, j] = dcc * gg * (ig * (one - ig))
-                dz[n, H + j] = dcc * C[ip, n, j] * (fg * (one - fg))
-                dz[n, 2 * H + j] = dcc * ig * (one - gg * gg)
-                dz[n, 3 * H + j] = dhh * tc * (og * (one - og))
-                dc[n, j] = dcc * fg
+                tc = tcn[j]
+                dhh = dyn[j] + dhn[j]
+                dcc = dcn[j] + dhh * og * (one - tc * tc)
+                dzn[j] = dcc * gg * (ig * (one - ig))
+                dzn[H + j] = dcc * cpn[j] * (fg * (one - fg))
+                dzn[2 * H + j] = dcc * ig * (one - gg * gg)
+                dzn[3 * H + j] = dhh * tc * (og * (one - og))
+                dcn[j] = dcc * fg
         nk.close_bptt_step(dz, WF, WB, DH, dh, RM, M, dZ, DZS, t, has_rm, has_mask, acc, r0, r1)
 
 
@@ -91,10 +98,10 @@ class LSTMSweep(CompiledSweep):
     gates = 4
 
     def allocate(self, q: Seq, state: tuple[Any, ...], start: int) -> None:
-        C = np.empty((q.T + 1, q.N, q.H), dtype=q.P.dtype)
+        C = q.empty((q.T + 1, q.N, q.H), q.P.dtype)
         C[start] = state[1]
         q.extra["C"] = C
-        q.extra["TC"] = np.empty((q.T, q.N, q.H), dtype=q.P.dtype)
+        q.extra["TC"] = q.empty((q.T, q.N, q.H), q.P.dtype)
 
     def run_forward(self, q: Seq) -> None:
         Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
