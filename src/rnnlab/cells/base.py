@@ -22,6 +22,11 @@ A cell provides:
     return ``dX (N, T, D)``. Doing this once per sequence turns T small products into one large one.
 ``gate_values(cache)``  optional, for introspection: the step's activated gates by name, each
     ``(N, H)``, read from the cache ``step`` returned (views, not copies). Default: ``{}``.
+    ``gate_names`` lists them in order (a compiled sweep keeps them side by side in that order).
+``new_state_grads(dy_t, dstate, cache)``  optional, for introspection: the total gradients of
+    the step's new states from the gradients ``step_backward`` receives. Default:
+    ``(dy_t + dstate[0],)``, the hidden state of a cell whose output is its first state (LSTM
+    adds ``c_t``'s).
 
 Optionally, a compiled sweep (how the built-in cells run fast; a user's cell does the same):
 
@@ -33,17 +38,22 @@ Optionally, a compiled sweep (how the built-in cells run fast; a user's cell doe
     implementing, over the time-major buffers of ``driver.Seq``:
     ``allocate(q, state, start)`` its own buffers (``q.extra``); ``run_forward(q)`` all steps;
     ``run_backward(q, W, dY, dZ, ds, lo, hi, dlo, dhi, acc)`` BPTT over one window;
-    optionally ``final_state(q)``, ``recurrent_grads(q, cell, dZ2, prev2, bsum)`` and
-    ``step_states(q)`` (per-step states and gate activations for introspection). Each
+    optionally ``final_state(q)``, ``recurrent_grads(q, cell, dZ2, prev2, bsum)``,
+    ``step_states(q)`` (per-step states and gate activations for introspection) and
+    ``state_grads`` > 0 with a ``dS`` argument of ``run_backward`` (per-step state gradients for
+    ``RNN.backward_with_state_grads``; the built-in sweeps' backward kernels take them). Each
     ``run_*`` calls a numba kernel on batch row blocks (``_numba_kernels.parallel_rows``);
     ``_numba_kernels`` has the shared pieces (``positions``, ``output_grad``, ``mm_panels``,
-    ``recurrent_operand``, ``finish_masked``, ``skip_masked_row``, ``add_rows``, ``vtanh``).
+    ``recurrent_operand``, ``forward_position``, ``finish_masked``, ``skipped_row``,
+    ``hidden_grad``, ``add_rows``, ``vtanh``).
     ``rnnlab.gradcheck.check_compiled(layer, x)`` compares it with the reference step; the
     built-in cells keep theirs in ``<cell>/sweep.py`` beside ``<cell>/cell.py``.
 
-Introspection and inference: ``RNN.trace(x)`` returns every step's states (and, on compiled
-sweeps, gate activations) from the same sweeps, keeping no backward cache
-(``keep_cache=False`` of ``driver.forward`` / ``layers.sweep.reference_forward``).
+Introspection and inference: ``RNN.trace(x)`` returns every step's states and gate activations
+from the same sweeps, keeping no backward cache (``keep_cache=False`` of ``driver.forward`` /
+``layers.sweep.reference_forward``); ``RNN.backward_with_state_grads`` every step's state
+gradients from the same backward sweeps (``state_grads=True`` of ``driver.backward`` /
+``layers.sweep.reference_backward``).
 
 ``rnnlab.gradcheck.check_cell`` verifies a cell against central differences (on the reference
 loop, so it checks ``step_backward`` itself). Built-in cells store
@@ -69,6 +79,7 @@ class Cell(Module):
 
     state_size: tuple[int, ...] = ()
     output_size: int = 0
+    gate_names: tuple[str, ...] = ()
 
     def build(self, input_dim: int, dtype: str, rng: np.random.Generator) -> None:
         self.input_dim = input_dim
@@ -93,6 +104,11 @@ class Cell(Module):
     def gate_values(self, cache: Any) -> dict[str, Array]:
         """The activated gates of one step by name (``{}``: a cell without gates)."""
         return {}
+
+    def new_state_grads(self, dy: Array, dstate: State, cache: Any) -> State:
+        """Total gradients of the step's new states, given the gradients ``step_backward``
+        receives: ``(dy + dstate[0],)``, for a cell whose output is its first state."""
+        return (dy + dstate[0],)
 
     def compiled_sweep(self) -> Any | None:
         """The compiled sweep for the cell's current configuration (a

@@ -131,6 +131,38 @@ def output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out):
     return dy
 
 
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def hidden_grad(dYt, carry, dh, dHt, t, n, j, has_dy, has_mask, zero_out):
+    """The total gradient of the new hidden state ``h_t[n, j]``: what reaches its output
+    (``output_grad``) plus the state gradient ``dh`` carried back from later steps. When the
+    caller asked for the per-step state gradients, ``dHt (T, N, H)``, it is also added into
+    ``dHt[t, n, j]``; with ``dHt=None`` that line is compiled out (numba prunes the branch)."""
+    g = output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out) + dh[n, j]
+    if dHt is not None:
+        dHt[t, n, j] += g
+    return g
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def skipped_row(dz, carry, dYt, M, t, n, has_dy, has_mask, zero_out):
+    """Whether row ``n`` is masked at step ``t``; if so, does what a masked step does in BPTT
+    (``skip_masked_row``): the caller then moves on to the next row."""
+    if has_mask and not M[t, n]:
+        skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
+        return True
+    return False
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, r0, r1):
+    """``(t, ip, io)`` of processing position ``i`` (``positions``), after adding the
+    recurrent product of the state it reads into ``P[t]`` (rows ``r0:r1``): the step's
+    pre-activations ``p_t + h_{t-1} W_hh^T``."""
+    t, ip, io = positions(i, T, reverse)
+    mm_panels(recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, P[t, r0:r1], 1.0)
+    return t, ip, io
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def recurrent_operand(S, ip, RM, HM, has_rm, r0, r1):
     """Rows ``r0:r1`` of ``S[ip] * RM`` (into HM) with recurrent dropout, else of ``S[ip]``."""

@@ -32,6 +32,7 @@ from ..base import Array, GatedCell, State, stack_cached
 class GRUCell(GatedCell):
     gates = 3
     keras_blocks = (1, 0, 2)
+    gate_names = ("r", "z", "n")
 
     def __init__(
         self,

@@ -25,6 +25,7 @@ from ..base import Array, GatedCell, State, stack_cached
 class LSTMCell(GatedCell):
     gates = 4
     keras_blocks = (0, 1, 2, 3)
+    gate_names = ("i", "f", "g", "o")
 
     def __init__(
         self,
@@ -108,8 +109,9 @@ class LSTMCell(GatedCell):
         g, H = cache[2], self.units
         return {"i": g[:, :H], "f": g[:, H:2 * H], "g": g[:, 2 * H:3 * H], "o": g[:, 3 * H:]}
 
-    def cell_state_gradient(self, dh: Array, dc: Array, cache: Any) -> Array:
-        """Total gradient of the step's new cell state ``c_t``: the carried ``dc`` plus the path
-        through ``h_t = o ⊙ act(c_t)`` from ``dh`` (the total gradient of ``h_t``)."""
+    def new_state_grads(self, dy: Array, dstate: State, cache: Any) -> State:
+        """``(dh, dc)``: the total gradients of ``h_t`` and of ``c_t`` (the carried ``dc`` plus
+        the path through ``h_t = o ⊙ act(c_t)``), as ``step_backward`` computes them."""
         gates, tc, H = cache[2], cache[3], self.units
-        return dc + dh * gates[:, 3 * H:] * self.dact(tc)
+        dh = dy + dstate[0]
+        return dh, dstate[1] + dh * gates[:, 3 * H:] * self.dact(tc)
