@@ -18,7 +18,9 @@ Engines (``rnnlab.kernels``): a stack whose cells all provide a compiled sweep
 ``rnnlab.engine("reference")``. This layer is the one orchestrator of both: stacking,
 ``go_backwards``, masks, dropout masks, initial and returned states, truncation windows and state
 gradients, on one time-major layout. ``layer.engine_choice()`` says which engine a call runs on
-and why; the cache of each call records it.
+and why; the cache of each call records it. What the sweeps compute on the way is handed back
+for introspection instead of being recomputed elsewhere: ``trace`` (every step's states and
+gates) and ``backward_with_state_grads`` / ``cell_state_grads`` (every step's state gradients).
 """
 
 from __future__ import annotations
