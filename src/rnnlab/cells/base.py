@@ -63,12 +63,13 @@ their weights in PyTorch's layout (``weight_ih (G·H, D)``, ``weight_hh (G·H, H
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import activations, initializers
 from ..module import Module
+from .arguments import DeclaredArgs, arg
 
 Array = np.ndarray
 State = tuple[Array, ...]
@@ -116,50 +117,56 @@ class Cell(Module):
         return None
 
 
-class GatedCell(Cell):
+class GatedCell(DeclaredArgs, Cell):
     """Shared machinery of SimpleRNN/LSTM/GRU cells: G gate blocks of H units in PyTorch layout.
+
+    Constructor arguments (``rnnlab.cells.arguments``): ``units`` (by position or keyword) and,
+    by keyword, the ones declared below, shared by every gated cell, then the cell's own (LSTM:
+    ``recurrent_activation``, ``unit_forget_bias``; GRU: ``recurrent_activation``,
+    ``reset_after``). ``recurrent_bias`` None: the Keras layout of the cell (one bias vector;
+    GRU with ``reset_after``: two).
 
     ``keras_blocks[j]`` is the Keras block that holds PyTorch block j (GRU: r,z,n <- z,r,h).
     Keras-layout weights are ``kernel (D, G·H)``, ``recurrent_kernel (H, G·H)`` and ``bias``:
     ``(G·H,)`` with one bias, ``(2, G·H)`` (input row, recurrent row) with two.
     """
 
-    gates: int = 1
-    keras_blocks: tuple[int, ...] = (0,)
+    gates: ClassVar[int] = 1
+    keras_blocks: ClassVar[tuple[int, ...]] = (0,)
 
-    def __init__(
-        self,
-        units: int,
-        activation: str | None = "tanh",
-        recurrent_activation: str | None = "sigmoid",
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        recurrent_initializer: Any = "orthogonal",
-        bias_initializer: Any = "zeros",
-        recurrent_bias: bool | None = None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-    ) -> None:
-        super().__init__()
+    units: int = arg(kw_only=False)
+    activation: str | None = "tanh"
+    use_bias: bool = True
+    kernel_initializer: Any = "glorot_uniform"
+    recurrent_initializer: Any = "orthogonal"
+    bias_initializer: Any = "zeros"
+    recurrent_bias: bool | None = None
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+
+    def configure(self) -> None:
+        units = self.units
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"units must be a positive integer, got {units!r}")
-        for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+        for what in ("dropout", "recurrent_dropout"):
+            rate = getattr(self, what)
             if not 0.0 <= float(rate) < 1.0:
                 raise ValueError(f"{what} must be in [0, 1), got {rate!r}")
         self.units = int(units)
-        self.activation_name = activation or "linear"
-        self.act, self.dact = activations.get(activation)
+        self.activation_name = self.activation or "linear"
+        self.act, self.dact = activations.get(self.activation)
+        recurrent_activation = getattr(self, "recurrent_activation", None)  # SimpleRNN: none
         self.recurrent_activation_name = recurrent_activation or "linear"
         self.ract, self.dract = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.recurrent_bias = bool(use_bias) and bool(
-            self.default_recurrent_bias() if recurrent_bias is None else recurrent_bias
+        self.kernel_initializer = initializers.get(self.kernel_initializer)
+        self.recurrent_initializer = initializers.get(self.recurrent_initializer)
+        self.bias_initializer = initializers.get(self.bias_initializer)
+        self.recurrent_bias = bool(self.use_bias) and bool(
+            self.default_recurrent_bias() if self.recurrent_bias is None else self.recurrent_bias
         )
-        self.dropout = float(dropout)
-        self.recurrent_dropout = float(recurrent_dropout)
+        self.use_bias = bool(self.use_bias)
+        self.dropout = float(self.dropout)
+        self.recurrent_dropout = float(self.recurrent_dropout)
         self.state_size = (self.units,)
         self.output_size = self.units
 

@@ -447,9 +447,11 @@ class SimpleRNN(RNN):
                  zero_output_for_mask: bool = False, truncate_gradient: int = -1,
                  seed: int | None = None, recurrent_bias: bool | None = None,
                  **kwargs: Any) -> None:
-        cell = SimpleRNNCell(units, activation, use_bias, kernel_initializer,
-                             recurrent_initializer, bias_initializer, recurrent_bias, dropout,
-                             recurrent_dropout)
+        cell = SimpleRNNCell(
+            units, activation=activation, use_bias=use_bias,
+            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer, recurrent_bias=recurrent_bias, dropout=dropout,
+            recurrent_dropout=recurrent_dropout)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful, unroll,
                          zero_output_for_mask, truncate_gradient, seed, **kwargs)
 
@@ -468,9 +470,12 @@ class LSTM(RNN):
                  unroll: bool = False, zero_output_for_mask: bool = False,
                  truncate_gradient: int = -1, seed: int | None = None,
                  recurrent_bias: bool | None = None, **kwargs: Any) -> None:
-        cell = LSTMCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                        recurrent_initializer, bias_initializer, unit_forget_bias,
-                        recurrent_bias, dropout, recurrent_dropout)
+        cell = LSTMCell(
+            units, activation=activation, recurrent_activation=recurrent_activation,
+            use_bias=use_bias, kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+            unit_forget_bias=unit_forget_bias, recurrent_bias=recurrent_bias, dropout=dropout,
+            recurrent_dropout=recurrent_dropout)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful, unroll,
                          zero_output_for_mask, truncate_gradient, seed, **kwargs)
 
@@ -489,8 +494,11 @@ class GRU(RNN):
                  reset_after: bool = True, zero_output_for_mask: bool = False,
                  truncate_gradient: int = -1, seed: int | None = None,
                  recurrent_bias: bool | None = None, **kwargs: Any) -> None:
-        cell = GRUCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                       recurrent_initializer, bias_initializer, reset_after, recurrent_bias,
-                       dropout, recurrent_dropout)
+        cell = GRUCell(
+            units, activation=activation, recurrent_activation=recurrent_activation,
+            use_bias=use_bias, kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+            reset_after=reset_after, recurrent_bias=recurrent_bias, dropout=dropout,
+            recurrent_dropout=recurrent_dropout)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful, unroll,
                          zero_output_for_mask, truncate_gradient, seed, **kwargs)

@@ -27,24 +27,13 @@ class LSTMCell(GatedCell):
     keras_blocks = (0, 1, 2, 3)
     gate_names = ("i", "f", "g", "o")
 
-    def __init__(
-        self,
-        units: int,
-        activation: str | None = "tanh",
-        recurrent_activation: str | None = "sigmoid",
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        recurrent_initializer: Any = "orthogonal",
-        bias_initializer: Any = "zeros",
-        unit_forget_bias: bool = True,
-        recurrent_bias: bool | None = None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-    ) -> None:
-        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, recurrent_bias, dropout,
-                         recurrent_dropout)
-        self.unit_forget_bias = bool(unit_forget_bias)
+    # constructor arguments besides GatedCell's (rnnlab.cells.arguments)
+    recurrent_activation: str | None = "sigmoid"
+    unit_forget_bias: bool = True
+
+    def configure(self) -> None:
+        super().configure()
+        self.unit_forget_bias = bool(self.unit_forget_bias)
         self.state_size = (self.units, self.units)
 
     def keras_bias(self, rng: np.random.Generator, dtype: str) -> Array:
