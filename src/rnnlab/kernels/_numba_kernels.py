@@ -132,18 +132,6 @@ def output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out):
 
 
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
-def hidden_grad(dYt, carry, dh, dHt, t, n, j, has_dy, has_mask, zero_out):
-    """The total gradient of the new hidden state ``h_t[n, j]``: what reaches its output
-    (``output_grad``) plus the state gradient ``dh`` carried back from later steps. When the
-    caller asked for the per-step state gradients, ``dHt (T, N, H)``, it is also added into
-    ``dHt[t, n, j]``; with ``dHt=None`` that line is compiled out (numba prunes the branch)."""
-    g = output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out) + dh[n, j]
-    if dHt is not None:
-        dHt[t, n, j] += g
-    return g
-
-
-@njit(cache=True, error_model="numpy", nogil=True, inline="always")
 def skipped_row(dz, carry, dYt, M, t, n, has_dy, has_mask, zero_out):
     """Whether row ``n`` is masked at step ``t``; if so, does what a masked step does in BPTT
     (``skip_masked_row``): the caller then moves on to the next row."""

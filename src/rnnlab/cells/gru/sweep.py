@@ -74,7 +74,9 @@ def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, 
                 continue
             a = P[t, n]
             for j in range(H):
-                dhh = nk.hidden_grad(dYt, carry, dh, dHt, t, n, j, has_dy, has_mask, zero_out)
+                dhh = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out) + dh[n, j]
+                if dHt is not None:  # the per-step state gradients, when asked for
+                    dHt[t, n, j] += dhh
                 r = a[j]
                 z = a[H + j]
                 nn = a[2 * H + j]

@@ -69,7 +69,9 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, dHt,
                 continue
             a = P[t, n]
             for j in range(H):
-                dhh = nk.hidden_grad(dYt, carry, dh, dHt, t, n, j, has_dy, has_mask, zero_out)
+                dhh = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out) + dh[n, j]
+                if dHt is not None:  # the per-step state gradients, when asked for
+                    dHt[t, n, j] += dhh
                 ig = a[j]
                 fg = a[H + j]
                 gg = a[2 * H + j]
