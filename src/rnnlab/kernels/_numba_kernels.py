@@ -131,6 +131,22 @@ def output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out):
     return dy
 
 
+@njit(cache=True, error_model="numpy", nogil=True)
+def add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out):
+    """When the per-step state gradients were asked for (``dHt (T, N, H)``, else None: numba
+    compiles this to nothing): add row ``n``'s total gradient of the new hidden state at step
+    ``t`` into ``dHt[t, n]``: what reaches its output (``output_grad``'s sum, read before the
+    row's ``output_grad`` calls consume ``carry``) plus the carried state gradient ``dh``."""
+    if dHt is None:
+        return
+    zero = dh.dtype.type(0.0)
+    for j in range(dh.shape[1]):
+        dy = dYt[t, n, j] if has_dy else zero
+        if has_mask and not zero_out:
+            dy = dy + carry[n, j]
+        dHt[t, n, j] += dy + dh[n, j]
+
+
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
 def skipped_row(dz, carry, dYt, M, t, n, has_dy, has_mask, zero_out):
     """Whether row ``n`` is masked at step ``t``; if so, does what a masked step does in BPTT

@@ -72,14 +72,11 @@ def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, 
                 for k in range(G):
                     DR[n, k] = zero
                 continue
+            nk.add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out)
             a = P[t, n]
             for j in range(H):
                 dhh = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out) + dh[n, j]
-                if dHt is not None:  # the per-step state gradients, when asked for
-                    dHt[t, n, j] += dhh
-                r = a[j]
-                z = a[H + j]
-                nn = a[2 * H + j]
+                r, z, nn = a[j], a[H + j], a[2 * H + j]
                 dn = dhh * (one - z) * (one - nn * nn)
                 dpz = dhh * (S[ip, n, j] - nn) * (z * (one - z))
                 dpr = dn * HN[t, n, j] * (r * (one - r))

@@ -67,15 +67,11 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, dHt,
         for n in range(r0, r1):
             if nk.skipped_row(dz, carry, dYt, M, t, n, has_dy, has_mask, zero_out):
                 continue
+            nk.add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out)
             a = P[t, n]
             for j in range(H):
                 dhh = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out) + dh[n, j]
-                if dHt is not None:  # the per-step state gradients, when asked for
-                    dHt[t, n, j] += dhh
-                ig = a[j]
-                fg = a[H + j]
-                gg = a[2 * H + j]
-                og = a[3 * H + j]
+                ig, fg, gg, og = a[j], a[H + j], a[2 * H + j], a[3 * H + j]
                 tc = TC[t, n, j]
                 dcc = dc[n, j] + dhh * og * (one - tc * tc)
                 if dCt is not None:

@@ -67,10 +67,9 @@ def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, dHt, lo, hi, 
         for n in range(r0, r1):
             if nk.skipped_row(dz, carry, dYt, M, t, n, has_dy, has_mask, zero_out):
                 continue
+            nk.add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out)
             for j in range(H):
                 x = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out) + dh[n, j]
-                if dHt is not None:  # the per-step state gradients, when asked for
-                    dHt[t, n, j] += x
                 h = S[io, n, j]
                 if act == 0:
                     dz[n, j] = x * (one - h * h)
