@@ -121,10 +121,10 @@ class GRUSweep(CompiledSweep):
         DHZ = np.empty((q.N, q.H), dtype=q.P.dtype)
         WF, WB = W
         HN = q.extra["HN"]
+        dHt = None if dS is None else dS[0]
         nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: gru_backward(
-            q.P, q.S, HN, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DR, DH, DHZ, carry,
-            None if dS is None else dS[0], lo, hi, dlo, dhi, q.reverse, q.has_rm, q.has_mask,
-            q.zero_out, acc, r0, r1))
+            q.P, q.S, HN, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DR, DH, DHZ, carry, dHt, lo,
+            hi, dlo, dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
 
     def recurrent_grads(self, q: Seq, cell: Any, dZ2: Any, prev2: Any,
                         bsum: Any) -> None:
