@@ -9,6 +9,7 @@ plain JSON.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, TypeVar
 
 import numpy as np
@@ -61,6 +62,38 @@ def spec_parts(spec: Any, what: str) -> tuple[str, dict[str, Any]]:
         raise ValueError(f"{what} dict must have exactly the keys 'class_name' and 'config', "
                          f"got keys {sorted(spec)}")
     return spec["class_name"], spec["config"] or {}
+
+
+def get_from_family(identifier: Any, base: type, aliases: Mapping[str, type], noun: str,
+                    module: str) -> Any:
+    """The ``get`` of a family of configurable objects (``rnnlab.constraints``,
+    ``rnnlab.regularizers``): None or a ``base`` instance as it is; a ``{"class_name",
+    "config"}`` dict rebuilt through the registry (the class must derive from ``base``); an
+    alias (case-insensitive) as that class's defaults; anything else a clear error."""
+    if identifier is None or isinstance(identifier, base):
+        return identifier
+    if isinstance(identifier, dict):
+        name, config = spec_parts(identifier, f"a {noun}")
+        cls = registered(name)
+        if not issubclass(cls, base):
+            raise ValueError(f"{name!r} is not a {noun}")
+        return cls.from_config(config)  # type: ignore[attr-defined]
+    if isinstance(identifier, str) and identifier.lower() in aliases:
+        return aliases[identifier.lower()]()
+    raise ValueError(f"Unknown {noun} {identifier!r}; expected None, one of "
+                     f"{sorted(aliases)}, or an rnnlab.{module} object")
+
+
+class AttributeConfig:
+    """Base of a configurable object whose attributes are its constructor arguments:
+    ``get_config()`` returns them, ``from_config(cfg)`` is ``cls(**cfg)``."""
+
+    def get_config(self) -> dict[str, Any]:
+        return dict(vars(self))
+
+    @classmethod
+    def from_config(cls, config: dict[str, Any]) -> Any:
+        return cls(**config)
 
 
 def serialize(value: Any) -> Any:

@@ -17,21 +17,14 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import register, registered, spec_parts
+from ._registry import AttributeConfig, get_from_family, register
 
 _EPSILON = 1e-7
 
 
-class Constraint:
+class Constraint(AttributeConfig):
     def __call__(self, w: np.ndarray) -> np.ndarray:
         raise NotImplementedError
-
-    def get_config(self) -> dict[str, Any]:
-        return dict(vars(self))
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Constraint:
-        return cls(**config)
 
 
 def _norms(w: np.ndarray, axis: Any) -> np.ndarray:
@@ -85,18 +78,8 @@ _ALIASES = {"max_norm": MaxNorm, "non_neg": NonNeg, "unit_norm": UnitNorm,
 
 
 def get(identifier: Any) -> Constraint | None:
-    if identifier is None or isinstance(identifier, Constraint):
-        return identifier
-    if isinstance(identifier, dict):
-        name, config = spec_parts(identifier, "a constraint")
-        cls = registered(name)
-        if not issubclass(cls, Constraint):
-            raise ValueError(f"{name!r} is not a constraint")
-        return cls.from_config(config)
-    if isinstance(identifier, str) and identifier.lower() in _ALIASES:
-        return _ALIASES[identifier.lower()]()
-    raise ValueError(f"Unknown constraint {identifier!r}; expected None, one of "
-                     f"{sorted(_ALIASES)}, or an rnnlab.constraints object")
+    """None, a Constraint, a name (``"max_norm"``) or a ``{"class_name", "config"}`` dict."""
+    return get_from_family(identifier, Constraint, _ALIASES, "constraint", "constraints")
 
 
 __all__ = ["Constraint", "MaxNorm", "MinMaxNorm", "NonNeg", "UnitNorm", "get"]

@@ -13,10 +13,10 @@ from typing import Any
 
 import numpy as np
 
-from ._registry import register, registered, spec_parts
+from ._registry import AttributeConfig, get_from_family, register
 
 
-class Regularizer:
+class Regularizer(AttributeConfig):
     """Base: ``__call__(w) -> float`` and ``gradient(w) -> array like w``."""
 
     def __call__(self, w: np.ndarray) -> float:
@@ -24,13 +24,6 @@ class Regularizer:
 
     def gradient(self, w: np.ndarray) -> np.ndarray:
         raise NotImplementedError
-
-    def get_config(self) -> dict[str, Any]:
-        return dict(vars(self))
-
-    @classmethod
-    def from_config(cls, config: dict[str, Any]) -> Regularizer:
-        return cls(**config)
 
 
 def _factor(value: Any, what: str) -> float:
@@ -78,18 +71,7 @@ _ALIASES = {"l1": L1, "l2": L2, "l1_l2": L1L2, "l1l2": L1L2}
 
 def get(identifier: Any) -> Regularizer | None:
     """None, a Regularizer, a name (``"l2"``) or a ``{"class_name", "config"}`` dict."""
-    if identifier is None or isinstance(identifier, Regularizer):
-        return identifier
-    if isinstance(identifier, dict):
-        name, config = spec_parts(identifier, "a regularizer")
-        cls = registered(name)
-        if not issubclass(cls, Regularizer):
-            raise ValueError(f"{name!r} is not a regularizer")
-        return cls.from_config(config)
-    if isinstance(identifier, str) and identifier.lower() in _ALIASES:
-        return _ALIASES[identifier.lower()]()
-    raise ValueError(f"Unknown regularizer {identifier!r}; expected None, one of "
-                     f"{sorted(_ALIASES)}, or an rnnlab.regularizers object")
+    return get_from_family(identifier, Regularizer, _ALIASES, "regularizer", "regularizers")
 
 
 l1, l2, l1_l2 = L1, L2, L1L2

@@ -202,3 +202,30 @@ def test_a_user_cell_runs_on_its_own_compiled_sweep(opts: dict[str, Any]) -> Non
     report = check_compiled(layer, x, mask=mask, training=bool(cell_kw))
     assert _leaky_sweep().calls > before
     assert report.max_error < 1e-12, report
+
+
+@pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
+def test_a_user_sweep_without_state_gradients_says_so_and_diagnostics_use_the_reference(
+) -> None:
+    """``LeakySweep`` hands back no per-step state gradients (``state_grads = 0``): asking its
+    layer for them is a clear error, and ``gradient_flow`` runs its copy on the reference."""
+    from rnnlab.diagnostics import gradient_flow
+    from rnnlab.layers import Dense
+    from rnnlab.models import Sequential
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((4, 5, 2)), rng.standard_normal((4, 1))
+    layer = RNN(Leaky(3), dtype="float64")
+    outs, cache = layer.forward(x)
+    assert cache.engine == "compiled"
+    with pytest.raises(RuntimeError, match="no per-step state gradients"):
+        layer.backward_with_state_grads(np.ones_like(outs), cache)
+    model = Sequential([RNN(Leaky(3), input_shape=(5, 2)), Dense(1)])
+    model.compile("sgd", "mse")
+    flow = gradient_flow(model, x, y)
+    with kernels.use_engine("reference"):
+        expected = gradient_flow(model, x, y)
+    key = model.layers[0].name
+    np.testing.assert_array_equal(flow.state_grad_norm[key], expected.state_grad_norm[key])
+    np.testing.assert_array_equal(flow.jacobian_norm[key], expected.jacobian_norm[key])
+    assert (flow.state_grad_norm[key] > 0).all()

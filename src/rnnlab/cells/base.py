@@ -22,6 +22,11 @@ A cell provides:
     return ``dX (N, T, D)``. Doing this once per sequence turns T small products into one large one.
 ``gate_values(cache)``  optional, for introspection: the step's activated gates by name, each
     ``(N, H)``, read from the cache ``step`` returned (views, not copies). Default: ``{}``.
+    ``gate_names`` lists them in order (a compiled sweep keeps them side by side in that order).
+``new_state_grads(dy_t, dstate, cache)``  optional, for introspection: the total gradients of
+    the step's new states from the gradients ``step_backward`` receives. Default:
+    ``(dy_t + dstate[0],)``, the hidden state of a cell whose output is its first state (LSTM
+    adds ``c_t``'s).
 
 Optionally, a compiled sweep (how the built-in cells run fast; a user's cell does the same):
 
@@ -33,17 +38,22 @@ Optionally, a compiled sweep (how the built-in cells run fast; a user's cell doe
     implementing, over the time-major buffers of ``driver.Seq``:
     ``allocate(q, state, start)`` its own buffers (``q.extra``); ``run_forward(q)`` all steps;
     ``run_backward(q, W, dY, dZ, ds, lo, hi, dlo, dhi, acc)`` BPTT over one window;
-    optionally ``final_state(q)``, ``recurrent_grads(q, cell, dZ2, prev2, bsum)`` and
-    ``step_states(q)`` (per-step states and gate activations for introspection). Each
+    optionally ``final_state(q)``, ``recurrent_grads(q, cell, dZ2, prev2, bsum)``,
+    ``step_states(q)`` (per-step states and gate activations for introspection) and
+    ``state_grads`` > 0 with a ``dS`` argument of ``run_backward`` (per-step state gradients for
+    ``RNN.backward_with_state_grads``; the built-in sweeps' backward kernels take them). Each
     ``run_*`` calls a numba kernel on batch row blocks (``_numba_kernels.parallel_rows``);
-    ``_numba_kernels`` has the shared pieces (``positions``, ``output_grads``, ``mm_panels``,
-    ``recurrent_operand``, ``finish_masked``, ``skip_masked_row``, ``add_rows``, ``vtanh``).
+    ``_numba_kernels`` has the shared pieces (``positions``, ``output_grads`` (a row),
+    ``output_grad`` (an element), ``mm_panels``, ``recurrent_operand``, ``forward_position``,
+    ``finish_masked``, ``skipped_row``, ``add_hidden_grad``, ``add_rows``, ``vtanh``).
     ``rnnlab.gradcheck.check_compiled(layer, x)`` compares it with the reference step; the
     built-in cells keep theirs in ``<cell>/sweep.py`` beside ``<cell>/cell.py``.
 
-Introspection and inference: ``RNN.trace(x)`` returns every step's states (and, on compiled
-sweeps, gate activations) from the same sweeps, keeping no backward cache
-(``keep_cache=False`` of ``driver.forward`` / ``layers.sweep.reference_forward``).
+Introspection and inference: ``RNN.trace(x)`` returns every step's states and gate activations
+from the same sweeps, keeping no backward cache (``keep_cache=False`` of ``driver.forward`` /
+``layers.sweep.reference_forward``); ``RNN.backward_with_state_grads`` every step's state
+gradients from the same backward sweeps (``state_grads=True`` of ``driver.backward`` /
+``layers.sweep.reference_backward``).
 
 ``rnnlab.gradcheck.check_cell`` verifies a cell against central differences (on the reference
 loop, so it checks ``step_backward`` itself). Built-in cells store
@@ -53,12 +63,13 @@ their weights in PyTorch's layout (``weight_ih (G·H, D)``, ``weight_hh (G·H, H
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
 from .. import activations, initializers
 from ..module import Module
+from .arguments import DeclaredArgs, arg
 
 Array = np.ndarray
 State = tuple[Array, ...]
@@ -69,6 +80,7 @@ class Cell(Module):
 
     state_size: tuple[int, ...] = ()
     output_size: int = 0
+    gate_names: tuple[str, ...] = ()
 
     def build(self, input_dim: int, dtype: str, rng: np.random.Generator) -> None:
         self.input_dim = input_dim
@@ -94,56 +106,67 @@ class Cell(Module):
         """The activated gates of one step by name (``{}``: a cell without gates)."""
         return {}
 
+    def new_state_grads(self, dy: Array, dstate: State, cache: Any) -> State:
+        """Total gradients of the step's new states, given the gradients ``step_backward``
+        receives: ``(dy + dstate[0],)``, for a cell whose output is its first state."""
+        return (dy + dstate[0],)
+
     def compiled_sweep(self) -> Any | None:
         """The compiled sweep for the cell's current configuration (a
         ``rnnlab.kernels.driver.CompiledSweep``), or None: the reference loop runs it."""
         return None
 
 
-class GatedCell(Cell):
+class GatedCell(DeclaredArgs, Cell):
     """Shared machinery of SimpleRNN/LSTM/GRU cells: G gate blocks of H units in PyTorch layout.
+
+    Constructor arguments (``rnnlab.cells.arguments``): ``units`` (by position or keyword) and,
+    by keyword, the ones declared below, shared by every gated cell, then the cell's own (LSTM:
+    ``recurrent_activation``, ``unit_forget_bias``; GRU: ``recurrent_activation``,
+    ``reset_after``). ``recurrent_bias`` None: the Keras layout of the cell (one bias vector;
+    GRU with ``reset_after``: two).
 
     ``keras_blocks[j]`` is the Keras block that holds PyTorch block j (GRU: r,z,n <- z,r,h).
     Keras-layout weights are ``kernel (D, G·H)``, ``recurrent_kernel (H, G·H)`` and ``bias``:
     ``(G·H,)`` with one bias, ``(2, G·H)`` (input row, recurrent row) with two.
     """
 
-    gates: int = 1
-    keras_blocks: tuple[int, ...] = (0,)
+    gates: ClassVar[int] = 1
+    keras_blocks: ClassVar[tuple[int, ...]] = (0,)
 
-    def __init__(
-        self,
-        units: int,
-        activation: str | None = "tanh",
-        recurrent_activation: str | None = "sigmoid",
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        recurrent_initializer: Any = "orthogonal",
-        bias_initializer: Any = "zeros",
-        recurrent_bias: bool | None = None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-    ) -> None:
-        super().__init__()
+    units: int = arg(kw_only=False)
+    activation: str | None = "tanh"
+    use_bias: bool = True
+    kernel_initializer: Any = "glorot_uniform"
+    recurrent_initializer: Any = "orthogonal"
+    bias_initializer: Any = "zeros"
+    recurrent_bias: bool | None = None
+    dropout: float = 0.0
+    recurrent_dropout: float = 0.0
+
+    def configure(self) -> None:
+        units = self.units
         if not isinstance(units, (int, np.integer)) or isinstance(units, bool) or units <= 0:
             raise ValueError(f"units must be a positive integer, got {units!r}")
-        for what, rate in (("dropout", dropout), ("recurrent_dropout", recurrent_dropout)):
+        for what in ("dropout", "recurrent_dropout"):
+            rate = getattr(self, what)
             if not 0.0 <= float(rate) < 1.0:
                 raise ValueError(f"{what} must be in [0, 1), got {rate!r}")
         self.units = int(units)
-        self.activation_name = activation or "linear"
-        self.act, self.dact = activations.get(activation)
+        self.activation_name = self.activation or "linear"
+        self.act, self.dact = activations.get(self.activation)
+        recurrent_activation = getattr(self, "recurrent_activation", None)  # SimpleRNN: none
         self.recurrent_activation_name = recurrent_activation or "linear"
         self.ract, self.dract = activations.get(recurrent_activation)
-        self.use_bias = bool(use_bias)
-        self.kernel_initializer = initializers.get(kernel_initializer)
-        self.recurrent_initializer = initializers.get(recurrent_initializer)
-        self.bias_initializer = initializers.get(bias_initializer)
-        self.recurrent_bias = bool(use_bias) and bool(
-            self.default_recurrent_bias() if recurrent_bias is None else recurrent_bias
+        self.kernel_initializer = initializers.get(self.kernel_initializer)
+        self.recurrent_initializer = initializers.get(self.recurrent_initializer)
+        self.bias_initializer = initializers.get(self.bias_initializer)
+        self.recurrent_bias = bool(self.use_bias) and bool(
+            self.default_recurrent_bias() if self.recurrent_bias is None else self.recurrent_bias
         )
-        self.dropout = float(dropout)
-        self.recurrent_dropout = float(recurrent_dropout)
+        self.use_bias = bool(self.use_bias)
+        self.dropout = float(self.dropout)
+        self.recurrent_dropout = float(self.recurrent_dropout)
         self.state_size = (self.units,)
         self.output_size = self.units
 

@@ -5,12 +5,14 @@ optimizer and history) and casts every parameter, gradient, buffer and kept stat
 so nothing the model owns changes, no seed or random-draw counter moves and the numbers are
 float64 whatever the model's dtype. ``record_calls`` wraps the ``forward``/``backward`` of each
 recurrent layer of the copy (``rnnlab.layers.RNN``, also inside ``Bidirectional`` and other
-wrappers) to keep what a call received: its input, mask and initial states, and the gradient of
-its outputs.
+wrappers) to keep what a call received (its input, mask and initial states) and, from its
+backward pass (``RNN.backward_with_state_grads``), the per-step state gradients its own sweeps
+computed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import kernels
 from ..layers.recurrent import RNN
 from ..module import Module
 
@@ -67,15 +70,28 @@ def recurrent_layers(model: Any) -> list[tuple[str, RNN]]:
     return [(p, m) for p, m in modules(model) if isinstance(m, RNN)]
 
 
+def state_grads_engine(model: Any) -> contextlib.AbstractContextManager[Any]:
+    """Where to run the copy so that every recurrent layer's backward hands back its state
+    gradients: the engine in use, or the reference when a layer would run on a compiled sweep
+    that cannot (``CompiledSweep.state_grads = 0``, e.g. a user's sweep)."""
+    for _, layer in recurrent_layers(model):
+        engine, sweeps, _ = kernels.choose(layer.cells)
+        if engine == "compiled" and any(s.state_grads < 1 for s in sweeps):
+            return kernels.use_engine("reference")
+    return contextlib.nullcontext()
+
+
 @dataclass
 class Call:
     """One call of a recurrent layer: its input ``x (N, T, D)`` (float64), mask ``(N, T)`` or
-    None, flat initial states (zeros when none were given) and the output gradient."""
+    None, flat initial states (zeros when none were given), its forward cache and, once its
+    backward ran, its per-step state gradients (``RNN.backward_with_state_grads``)."""
 
     x: np.ndarray
     mask: np.ndarray | None
     initial: list[np.ndarray]
-    d_outputs: Any = None
+    cache: Any = None
+    state_grads: list[tuple[np.ndarray, ...]] | None = None
 
 
 @dataclass
@@ -100,10 +116,13 @@ def release(model: Any, rec: Recorder) -> None:
         for name in ("forward", "backward", "backward_params"):
             layer.__dict__.pop(name, None)
     rec._by_cache.clear()
+    for calls in rec.calls.values():
+        for call in calls:
+            call.cache = None
 
 
 def _wrap(layer: RNN, rec: Recorder, calls: list[Call]) -> None:
-    forward, backward, backward_params = layer.forward, layer.backward, layer.backward_params
+    forward = layer.forward
 
     def recording_forward(inputs: Any, training: bool = False, mask: Any = None,
                           initial_state: Any = None) -> tuple[Any, Any]:
@@ -121,18 +140,19 @@ def _wrap(layer: RNN, rec: Recorder, calls: list[Call]) -> None:
             initial = kept
         else:
             initial = [np.zeros((N, s)) for s in layer.state_sizes]
-        call = Call(x, None if mask is None else np.asarray(mask, dtype=bool), initial)
+        call = Call(x, None if mask is None else np.asarray(mask, dtype=bool), initial, cache)
         calls.append(call)
         rec._by_cache[id(cache)] = call
         return out, cache
 
     def recording_backward(d_outputs: Any, cache: Any) -> Any:
-        rec._by_cache[id(cache)].d_outputs = d_outputs
-        return backward(d_outputs, cache)
+        d_inputs, rec._by_cache[id(cache)].state_grads = layer.backward_with_state_grads(
+            d_outputs, cache)
+        return d_inputs
 
     def recording_backward_params(d_outputs: Any, cache: Any) -> None:
-        rec._by_cache[id(cache)].d_outputs = d_outputs
-        backward_params(d_outputs, cache)
+        _, rec._by_cache[id(cache)].state_grads = layer.backward_with_state_grads(
+            d_outputs, cache, need_dx=False)
 
     layer.forward = recording_forward  # type: ignore[method-assign]
     layer.backward = recording_backward  # type: ignore[method-assign]

@@ -17,7 +17,9 @@ its weights, its random-draw counters and the global seed stream are left untouc
   computes at step ``t``, through every later step, the outputs and the layers above. By default
   it is the full-sequence gradient (full BPTT), also for layers with ``truncate_gradient``;
   ``truncated=True`` gives the truncated gradient training uses (the layers above the layer are
-  then also differentiated as they train).
+  then also differentiated as they train). It is what the layer's own backward sweep computed
+  on the way (``RNN.backward_with_state_grads``, compiled or reference, whichever the layer
+  runs on), during the copy's one backward pass.
 - Keys: the layer's name (``"lstm"``); a stack of cells in one layer: ``"<name>/cells.<i>"``;
   ``Bidirectional``: ``"<name>/forward_layer"`` and ``"<name>/backward_layer"``; other wrappers:
   the path of the wrapped layer. A layer called more than once: ``"<key>#<call>"`` from the
@@ -27,8 +29,8 @@ its weights, its random-draw counters and the global seed stream are left untouc
   none is.
 - ``jacobian_norm``: ``‖∂h_L/∂h_t‖_F`` with ``h_L`` the state after each sample's last valid step,
   within the layer's own recurrence (for LSTM with ``c_t`` held fixed: ``h_t``'s own path). It
-  costs one backward sweep per unit, so it uses the first ``jacobian_samples`` samples (16 by
-  default; ``None``: all).
+  costs one backward sweep of the cell per unit (``state_jacobian_norms``), so it uses the first
+  ``jacobian_samples`` samples (16 by default; ``None``: all).
 - ``param_grad_norm``: ``‖∂L/∂θ‖₂`` for every parameter, by the model's parameter names
   (``"<layer>/<param>"``).
 """
@@ -40,7 +42,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _copy, _sweep
+from . import _copy
 
 Array = np.ndarray
 
@@ -102,80 +104,76 @@ def gradient_flow(model: Any, x: Any, y: Any, *, truncated: bool = False,
     clone = _copy.float64_copy(model, full_bptt=not truncated)
     if not _copy.recurrent_layers(clone):
         raise ValueError(f"model {model.name!r} has no recurrent layer to diagnose")
-    rec = _copy.record_calls(clone)
-    try:
-        xs, ys = clone._prepare(x, y)
-        outs, out_masks, cache = clone.forward(xs, training=False)
-        total, d_outs = 0.0, []
-        for loss, w, yt, o, m in zip(clone.loss_objects, clone.loss_weights, ys, outs, out_masks):
-            value, g = loss.value_and_grad(yt, o, mask=m)
-            total += w * float(value)
-            d_outs.append(g * w)
-        clone.zero_grad()
-        clone.backward(d_outs, cache)
-        result = GradientFlow(loss=total, truncated=truncated)
-        for name, g in clone.named_grads():
-            result.param_grad_norm[name] = float(np.linalg.norm(g))
-        layers = dict(_copy.recurrent_layers(clone))
+    layers = dict(_copy.recurrent_layers(clone))
+    with _copy.state_grads_engine(clone):
+        rec = _copy.record_calls(clone)
+        try:
+            xs, ys = clone._prepare(x, y)
+            outs, out_masks, cache = clone.forward(xs, training=False)
+            total, d_outs = 0.0, []
+            for loss, w, yt, o, m in zip(clone.loss_objects, clone.loss_weights, ys, outs,
+                                         out_masks):
+                value, g = loss.value_and_grad(yt, o, mask=m)
+                total += w * float(value)
+                d_outs.append(g * w)
+            clone.zero_grad()
+            clone.backward(d_outs, cache)
+            result = GradientFlow(loss=total, truncated=truncated)
+            for name, g in clone.named_grads():
+                result.param_grad_norm[name] = float(np.linalg.norm(g))
+            for path, calls in rec.calls.items():
+                for call in calls:
+                    if call.state_grads is None:  # no gradient reached the layer: zeros
+                        _, call.state_grads = layers[path].backward_with_state_grads(
+                            None, call.cache, need_dx=False)
+        finally:
+            _copy.release(clone, rec)
         for path, calls in rec.calls.items():
             for k, call in enumerate(calls):
                 key = path if k == 0 else f"{path}#{k}"
-                _layer_flow(result, key, layers[path], call, truncated, jacobian, jacobian_samples)
-    finally:
-        _copy.release(clone, rec)
+                _layer_flow(result, key, layers[path], call, jacobian, jacobian_samples)
     return result
 
 
-def _layer_flow(result: GradientFlow, key: str, layer: Any, call: _copy.Call, truncated: bool,
-                jacobian: bool, samples: int | None) -> None:
-    runs = _sweep.run_layer(layer, call.x, call.mask, call.initial)
-    d_seq, d_final = _output_grads(layer, call, runs)
-    names = [key] if len(runs) == 1 else [f"{key}/cells.{i}" for i in range(len(runs))]
-    truncate = layer.truncate_gradient if truncated else -1
-    k = len(layer.state_sizes)
-    for i in range(len(runs) - 1, -1, -1):
-        run = runs[i]
-        n = len(run.cell.state_size)
-        k -= n
-        dh, dc, dX = _sweep.state_gradients(run, d_seq, tuple(d_final[k:k + n]), truncate)
-        valid = call.mask
-        result.cells[names[i]] = type(run.cell).__name__
-        result.state_grad_norm[names[i]] = _batch_mean(np.linalg.norm(dh, axis=-1), valid)
-        if dc is not None:
-            result.cell_grad_norm[names[i]] = _batch_mean(np.linalg.norm(dc, axis=-1), valid)
-        d_seq = dX
+def _layer_flow(result: GradientFlow, key: str, layer: Any, call: _copy.Call, jacobian: bool,
+                samples: int | None) -> None:
+    """The numbers of one call: state (and cell-state) gradient norms from the per-step state
+    gradients the layer's own backward handed back, and the state Jacobian norms."""
+    assert call.state_grads is not None
+    names = [key] if len(layer.cells) == 1 else [f"{key}/cells.{i}"
+                                                 for i in range(len(layer.cells))]
+    for name, cell, grads in zip(names, layer.cells, call.state_grads):
+        result.cells[name] = type(cell).__name__
+        result.state_grad_norm[name] = _batch_mean(np.linalg.norm(grads[0], axis=-1), call.mask)
+        if len(grads) > 1:
+            result.cell_grad_norm[name] = _batch_mean(np.linalg.norm(grads[1], axis=-1),
+                                                      call.mask)
     if not jacobian:
         return
     sub = slice(None) if samples is None else slice(0, int(samples))
-    sub_runs = _sweep.run_layer(layer, call.x[sub], None if call.mask is None else call.mask[sub],
-                                [s[sub] for s in call.initial])
-    for name, run in zip(names, sub_runs):
-        norms = _sweep.state_jacobian_norms(run)
-        result.jacobian_norm[name] = _batch_mean(norms, run.mask)
+    mask = None if call.mask is None else call.mask[sub]
+    for name, norms in zip(names, state_jacobian_norms(layer, call.x[sub], mask,
+                                                       [s[sub] for s in call.initial])):
+        result.jacobian_norm[name] = _batch_mean(norms, mask)
 
 
-def _output_grads(layer: Any, call: _copy.Call, runs: list[_sweep.CellRun]
-                  ) -> tuple[Array, list[Array]]:
-    """The gradients of the last cell's outputs ``(N, T, H)`` (time order) and of every final
-    state, from the layer's output gradient (zeros where none reached it)."""
-    N, T = call.x.shape[:2]
-    H = runs[-1].cell.output_size
-    d = call.d_outputs
-    if layer.return_state:
-        d_out, d_states = (d[0], list(d[1:])) if d is not None else (None, [])
-    else:
-        d_out, d_states = d, []
-    d_states += [None] * (len(layer.state_sizes) - len(d_states))
-    d_seq = np.zeros((N, T, H))
-    if d_out is not None:
-        g = np.asarray(d_out, dtype=np.float64)
-        if layer.return_sequences:
-            d_seq[:] = g[:, ::-1] if layer.go_backwards else g    # processing -> time order
-        else:
-            d_seq[:, 0 if layer.go_backwards else T - 1] = g
-    finals = [np.zeros((N, s)) if g is None else np.asarray(g, dtype=np.float64)
-              for g, s in zip(d_states, layer.state_sizes)]
-    return d_seq, finals
+def state_jacobian_norms(layer: Any, x: Array, mask: Array | None, initial: list[Array]
+                         ) -> list[Array]:
+    """Per cell of ``layer``: ``(N, T)``, the Frobenius norm of ``∂h_L/∂ĥ_t``, ``h_L`` the
+    cell's hidden state after each sample's last valid step (= its final state: masked steps
+    carry it), within the cell's own recurrence. The layer's own forward on ``x``, then per
+    unit of ``h_L`` one backward sweep of the cell from that unit of its final state
+    (``RNN.cell_state_grads``, full BPTT): row j of every sample's Jacobian at once."""
+    _, cache = layer.forward(x, training=False, mask=mask, initial_state=initial)
+    out = []
+    for i, cell in enumerate(layer.cells):
+        sq = np.zeros(x.shape[:2])
+        for j in range(cell.state_size[0]):
+            d_final = [np.zeros((x.shape[0], s)) for s in cell.state_size]
+            d_final[0][:, j] = 1.0
+            sq += (layer.cell_state_grads(cache, i, d_final)[0] ** 2).sum(axis=-1)
+        out.append(np.sqrt(sq))
+    return out
 
 
 def _batch_mean(values: Array, valid: Array | None) -> Array:

@@ -8,12 +8,13 @@
     seen.saturation["lstm"]["f"]   # share of forget-gate values < 0.05 or > 0.95
     seen.heatmap("lstm", text, units=[3, 17])   # chosen units over the characters of a text
 
-The gate values are those the cells' own ``step`` computes (``cell.gate_values(cache)``),
-replayed on a float64 copy of the model in inference mode: the model, its weights and its
-random-draw counters are untouched. Keys and time indexing are those of ``gradient_flow``.
-The states are the carried ones (a masked step keeps the previous state); gates at masked
-steps are left out of the saturation shares. Saturation of a sigmoid gate: below 0.05 or above
-0.95; of a tanh-valued candidate (LSTM ``g``, GRU ``n``): ``|v| > 0.95``.
+The gate values and states are those the layer's own sweep computes (``RNN.trace``: the
+compiled or the reference sweep, whichever the layer runs on), replayed on a float64 copy of the
+model in inference mode: the model, its weights and its random-draw counters are untouched.
+Keys and time indexing are those of ``gradient_flow``. The states are the carried ones (a masked
+step keeps the previous state); gates at masked steps are left out of the saturation shares.
+Saturation of a sigmoid gate: below 0.05 or above 0.95; of a tanh-valued candidate (LSTM ``g``,
+GRU ``n``): ``|v| > 0.95``.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from . import _copy, _sweep
+from . import _copy
 
 Array = np.ndarray
 TANH_VALUED = ("g", "n")
@@ -79,36 +80,27 @@ def introspect(model: Any, x: Any) -> Introspection:
         for path, calls in rec.calls.items():
             for k, call in enumerate(calls):
                 key = path if k == 0 else f"{path}#{k}"
-                runs = _sweep.run_layer(layers[path], call.x, call.mask, call.initial)
-                names = [key] if len(runs) == 1 else [f"{key}/cells.{i}" for i in range(len(runs))]
-                for name, run in zip(names, runs):
-                    _collect(out, name, run)
+                layer = layers[path]
+                traces = layer.trace(call.x, mask=call.mask, initial_state=call.initial)
+                names = [key] if len(traces) == 1 else [f"{key}/cells.{i}"
+                                                        for i in range(len(traces))]
+                for name, cell, trace in zip(names, layer.cells, traces):
+                    _collect(out, name, cell, trace, call.mask)
     finally:
         _copy.release(clone, rec)
     return out
 
 
-def _collect(out: Introspection, name: str, run: _sweep.CellRun) -> None:
-    N, T = run.x.shape[:2]
-    per_step = [run.cell.gate_values(c) for c in run.caches]
-    out.cells[name] = type(run.cell).__name__
-    out.gates[name] = {g: np.stack([s[g] for s in per_step], axis=1) for g in per_step[0]}
-    states = _carried_states(run)
-    out.hidden[name] = states[0]
-    if len(states) > 1:
-        out.cell[name] = states[1]
-    valid = np.ones((N, T), bool) if run.mask is None else run.mask
+def _collect(out: Introspection, name: str, cell: Any, trace: dict[str, Array],
+             mask: Array | None) -> None:
+    N, T = trace["output"].shape[:2]
+    out.cells[name] = type(cell).__name__
+    gates = trace.get("gates")
+    out.gates[name] = {} if gates is None else dict(
+        zip(cell.gate_names, np.split(gates, len(cell.gate_names), axis=-1)))
+    out.hidden[name] = trace["state0"]
+    if "state1" in trace:
+        out.cell[name] = trace["state1"]
+    valid = np.ones((N, T), bool) if mask is None else mask
     out.saturation[name] = {g: float(saturated(g, v)[valid].mean()) if valid.any() else
                             float("nan") for g, v in out.gates[name].items()}
-
-
-def _carried_states(run: _sweep.CellRun) -> list[Array]:
-    """The state after each step (time order), the previous one kept at masked steps."""
-    N, T = run.x.shape[:2]
-    out = [np.zeros((N, T, s)) for s in run.cell.state_size]
-    prev = list(run.initial)
-    for t in run.times:
-        for k, new in enumerate(run.states[t]):
-            value = new if run.mask is None else np.where(run.mask[:, t, None], new, prev[k])
-            out[k][:, t] = prev[k] = value
-    return out

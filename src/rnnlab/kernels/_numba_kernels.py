@@ -152,6 +152,42 @@ def output_grads(dYt, carry, DY, ZERO, t, n, has_dy, has_mask, zero_out):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
+def add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out):
+    """When the per-step state gradients were asked for (``dHt (T, N, H)``, else None: numba
+    compiles this to nothing): add row ``n``'s total gradient of the new hidden state at step
+    ``t`` into ``dHt[t, n]``: what reaches its output (``output_grad``'s sum, read before the
+    row's ``output_grad`` calls consume ``carry``) plus the carried state gradient ``dh``."""
+    if dHt is None:
+        return
+    zero = dh.dtype.type(0.0)
+    for j in range(dh.shape[1]):
+        dy = dYt[t, n, j] if has_dy else zero
+        if has_mask and not zero_out:
+            dy = dy + carry[n, j]
+        dHt[t, n, j] += dy + dh[n, j]
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def skipped_row(dz, carry, dYt, M, t, n, has_dy, has_mask, zero_out):
+    """Whether row ``n`` is masked at step ``t``; if so, does what a masked step does in BPTT
+    (``skip_masked_row``): the caller then moves on to the next row."""
+    if has_mask and not M[t, n]:
+        skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
+        return True
+    return False
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, r0, r1):
+    """``(t, ip, io)`` of processing position ``i`` (``positions``), after adding the
+    recurrent product of the state it reads into ``P[t]`` (rows ``r0:r1``): the step's
+    pre-activations ``p_t + h_{t-1} W_hh^T``."""
+    t, ip, io = positions(i, T, reverse)
+    mm_panels(recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, P[t, r0:r1], 1.0)
+    return t, ip, io
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
 def recurrent_operand(S, ip, RM, HM, has_rm, r0, r1):
     """Rows ``r0:r1`` of ``S[ip] * RM`` (into HM) with recurrent dropout, else of ``S[ip]``."""
     if not has_rm:

@@ -24,7 +24,10 @@ and indexed by time (not by processing order):
 ``extra``            the cell's own buffers (LSTM: ``C``, ``TC``; GRU: ``HN``, ``HP``).
 
 The backward sweep writes ``dZ (T, N, G)`` (gradient of the pre-activations = of ``P``), then
-every weight gradient is one large product over all steps. What is kept for the backward pass is
+every weight gradient is one large product over all steps. On request (``state_grads``, for
+diagnostics) the same sweep also adds every step's total gradient of its new states into
+``dS``: ``(T, N, H)`` arrays in time order, ``h`` (and LSTM's ``c``); unrequested, the kernels
+get ``None`` there and numba compiles those lines out. What is kept for the backward pass is
 exactly ``x, P, S`` and the extra buffers: O(T·N·(D + G + 3H)); ``keep_cache=False`` (inference)
 drops ``x``.
 """
@@ -100,9 +103,13 @@ class CompiledSweep:
     (each ``run_*`` calls its compiled kernel on row blocks through
     ``_numba_kernels.parallel_rows``); ``final_state`` and ``recurrent_grads`` have defaults
     for a cell whose only state is ``h`` and whose recurrent pre-activation gradient is ``dZ``.
+    ``state_grads``: how many per-step state gradients ``run_backward`` hands back into ``dS``
+    (``h``; LSTM ``h, c``); 0, the default, for a sweep that cannot
+    (``RNN.backward_with_state_grads`` then asks for the reference engine).
     """
 
     gates: int = 1
+    state_grads: int = 0
 
     def allocate(self, q: Seq, state: tuple[Array, ...], start: int) -> None:
         """Create the cell's extra buffers in ``q.extra``, initial states at index ``start``."""
@@ -111,10 +118,13 @@ class CompiledSweep:
         raise NotImplementedError
 
     def run_backward(self, q: Seq, W: Any, dY: Array, dZ: Array, ds: list[Array], lo: int,
-                     hi: int, dlo: int, dhi: int, acc: bool) -> None:
+                     hi: int, dlo: int, dhi: int, acc: bool,
+                     dS: tuple[Array, ...] | None = None) -> None:
         """BPTT over processing positions ``hi-1 … lo``; output gradients ``dY[t]`` enter at
         positions ``dlo <= i < dhi``; ``ds`` (state gradients) updated in place; ``dZ[t]``
-        written, or accumulated with ``acc`` (truncation windows)."""
+        written, or accumulated with ``acc`` (truncation windows). ``dS`` (passed only when
+        requested, ``state_grads`` arrays ``(T, N, H)``): add the total gradient of each new
+        state at every position of the window into ``dS[k][t]``."""
         raise NotImplementedError
 
     def final_state(self, q: Seq) -> tuple[Array, ...]:
@@ -205,13 +215,23 @@ def outputs(q: Seq) -> Array:
 
 
 def backward(q: Seq, cell: Any, dYt: Array | None, dstate: tuple[Array, ...],
-             windows: list[Any], need_dx: bool = True) -> tuple[Array | None, tuple[Array, ...]]:
+             windows: list[Any], need_dx: bool = True, state_grads: bool = False
+             ) -> tuple[Array | None, tuple[Array, ...], tuple[Array, ...] | None]:
     """BPTT of one compiled sweep over ``windows`` (``rnnlab.layers.sweep.windows``).
     ``dYt (T, N, H)``: gradient of the outputs, indexed by *time* (or None). Adds the parameter
-    gradients into ``cell.grads``; returns ``(dX (T, N, D) time-major, d_initial_state)``;
-    ``dX`` is None (its product skipped) when not ``need_dx``."""
+    gradients into ``cell.grads``; returns ``(dX (T, N, D) time-major, d_initial_state, dS)``;
+    ``dX`` is None (its product skipped) when not ``need_dx``; ``dS`` is None unless
+    ``state_grads``: then every step's total gradient of the new states, ``(T, N, H)`` each in
+    time order (summed over the windows, as the parameter gradients are)."""
     T, N, G = q.T, q.N, q.G
     dtype = q.P.dtype
+    dS = None
+    if state_grads:
+        if q.sweep.state_grads < 1:
+            raise RuntimeError(
+                f"{type(q.sweep).__name__} hands back no per-step state gradients "
+                "(CompiledSweep.state_grads = 0): run under rnnlab.engine('reference')")
+        dS = tuple(np.zeros((T, N, q.H), dtype=dtype) for _ in range(q.sweep.state_grads))
     dY = dummy(dtype, 3) if dYt is None else dYt
     W = _kernels().pack_backward(cell.params["weight_hh"], N)
     acc = len(windows) > 1
@@ -226,7 +246,10 @@ def backward(q: Seq, cell: Any, dYt: Array | None, dstate: tuple[Array, ...],
         dlo, dhi = (w.dlo, w.dhi) if dYt is not None else (0, 0)
         if dYt is None and not w.from_final:
             continue
-        q.sweep.run_backward(q, W, dY, dZ, ds, w.lo, w.hi, dlo, dhi, acc)
+        if dS is None:
+            q.sweep.run_backward(q, W, dY, dZ, ds, w.lo, w.hi, dlo, dhi, acc)
+        else:
+            q.sweep.run_backward(q, W, dY, dZ, ds, w.lo, w.hi, dlo, dhi, acc, dS=dS)
         if w.lo == 0:
             for a, b in zip(d0, ds):
                 a += b
@@ -235,7 +258,7 @@ def backward(q: Seq, cell: Any, dYt: Array | None, dstate: tuple[Array, ...],
         done = [dZ]
         del dZ
         q.ws.give(done)
-    return dX, tuple(d0)
+    return dX, tuple(d0), dS
 
 
 def params_backward(q: Seq, cell: Any, dZ: Array, need_dx: bool = True) -> Array | None:

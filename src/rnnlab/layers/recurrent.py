@@ -21,7 +21,9 @@ Engines (``rnnlab.kernels``): a stack whose cells all provide a compiled sweep
 ``rnnlab.engine("reference")``. This layer is the one orchestrator of both: stacking,
 ``go_backwards``, masks, dropout masks, initial and returned states, truncation windows and state
 gradients, on one time-major layout. ``layer.engine_choice()`` says which engine a call runs on
-and why; the cache of each call records it.
+and why; the cache of each call records it. What the sweeps compute on the way is handed back
+for introspection instead of being recomputed elsewhere: ``trace`` (every step's states and
+gates) and ``backward_with_state_grads`` / ``cell_state_grads`` (every step's state gradients).
 """
 
 from __future__ import annotations
@@ -316,9 +318,10 @@ class RNN(Layer):
               ) -> list[dict[str, Array]]:
         """Look inside one inference call (no dropout, no backward cache, states untouched):
         per cell, ``{"state0", "state1", ...: (N, T, size)}`` the state after every step (time
-        order; masked steps carry it) and ``"output": (N, T, H)``; on the compiled engine also
-        what its sweep keeps (``CompiledSweep.step_states``: LSTM ``gates`` (activated i, f, g,
-        o), ``tanh_c``; GRU ``gates`` (r, z, n), ``hn``), batch-major."""
+        order; masked steps carry it), ``"output": (N, T, H)`` and, for a cell with
+        ``gate_names``, ``"gates"``: the activated gates side by side in that order (LSTM i, f,
+        g, o; GRU r, z, n); on the compiled engine also what else its sweep keeps
+        (``CompiledSweep.step_states``: LSTM ``tanh_c``, GRU ``hn``), batch-major."""
         x = self.validate_x(inputs)
         self.maybe_build(x.shape)
         N = x.shape[0]
@@ -346,6 +349,8 @@ class RNN(Layer):
             else:
                 per = {f"state{k}": np.stack([s[k] for s in run.states])
                        for k in range(len(c.state_size))}
+                if run.gates is not None:
+                    per["gates"] = np.stack(run.gates)
                 y = run.Y
             per["output"] = y
             out.append({k: np.ascontiguousarray(np.asarray(v).swapaxes(0, 1))
@@ -361,7 +366,9 @@ class RNN(Layer):
     def _split_output_grads(self, d_outputs: Any, lead: tuple[int, ...]
                             ) -> tuple[Any, list[Any]]:
         """``(d_output (N, [T,] H) or None, [d_state per state, None where absent])`` from
-        ``backward``'s input."""
+        ``backward``'s input (None: no gradient at all)."""
+        if d_outputs is None:
+            return None, [None] * len(self.state_sizes)
         shapes = self.output_shapes
         k = len(shapes)
         if self.return_state:
@@ -381,7 +388,23 @@ class RNN(Layer):
             else np.asarray(d, self.dtype).reshape(N, s)
             for d, s in zip(d_states[k:k + len(cell.state_size)], cell.state_size))
 
-    def _backward(self, d_outputs: Any, cache: RNNCache, need_dx: bool = True) -> Any:
+    def _cell_backward(self, cache: RNNCache, i: int, dYt: Array | None,
+                       dstate: tuple[Array, ...], wins: list[Any], need_dx: bool,
+                       state_grads: bool) -> tuple[Array | None, tuple[Array, ...], Any]:
+        """BPTT of cell ``i`` of the stack on the engine its forward ran on: ``(dX (T, N, D)
+        time order or None, d_initial_state, per-step state gradients or None)``."""
+        c, (run, in_mask) = self.cells[i], cache.runs[i]
+        if cache.engine == "compiled":
+            dX, d0, dS = compiled.backward(run, c, dYt, dstate, wins, need_dx=need_dx,
+                                           state_grads=state_grads)
+        else:
+            dX, d0, dS = reference_backward(c, run, dYt, dstate, wins, state_grads=state_grads)
+        if dX is not None and in_mask is not None:
+            dX = dX * in_mask[None, :, :]
+        return dX, d0, dS
+
+    def _backward(self, d_outputs: Any, cache: RNNCache, need_dx: bool = True,
+                  state_grads: list[Any] | None = None) -> Any:
         N, T = cache.shape
         d_out, d_states = self._split_output_grads(
             d_outputs, (N, T) if self.return_sequences else (N,))
@@ -398,19 +421,15 @@ class RNN(Layer):
         wins = windows(T, self.truncate_gradient)
         d_init: list[Array] = []
         k = len(self.state_sizes)
-        for c, (run, in_mask) in reversed(list(zip(self.cells, cache.runs))):
-            k -= len(c.state_size)
-            dstate = self._state_grads(c, d_states, k, N)
-            if cache.engine == "compiled":
-                lowest = c is self.cells[0]
-                dX, d0 = compiled.backward(run, c, dYt, dstate, wins,
-                                           need_dx=need_dx or not lowest)
-                if dX is None:
-                    return None
-            else:
-                dX, d0 = reference_backward(c, run, dYt, dstate, wins)
-            if in_mask is not None:
-                dX = dX * in_mask[None, :, :]
+        for i in reversed(range(len(self.cells))):
+            k -= len(self.cells[i].state_size)
+            dstate = self._state_grads(self.cells[i], d_states, k, N)
+            dX, d0, dS = self._cell_backward(cache, i, dYt, dstate, wins, need_dx or i > 0,
+                                             state_grads is not None)
+            if state_grads is not None:
+                state_grads.insert(0, tuple(np.ascontiguousarray(g.swapaxes(0, 1)) for g in dS))
+            if dX is None:
+                return None
             d_init = list(d0) + d_init
             dYt = dX                                  # gradient of the lower cell's outputs
         assert dYt is not None
@@ -432,6 +451,29 @@ class RNN(Layer):
 
     def backward(self, d_outputs: Any, cache: Any) -> Any:
         return self._backward(d_outputs, cache)
+
+    def backward_with_state_grads(self, d_outputs: Any, cache: Any, need_dx: bool = True
+                                  ) -> tuple[Any, list[tuple[Array, ...]]]:
+        """``backward`` (``backward_params`` without ``need_dx``: the first item is then None)
+        that also hands back what its sweeps computed on the way: per cell of the stack (bottom
+        up), the total gradient of the state the cell computed at every step, ``(N, T, size)``
+        in time order (``h``; LSTM ``h, c``), through every later step, the outputs and the
+        final states, truncated as ``truncate_gradient`` trains and 0 at masked steps. Needs a
+        sweep that hands them back (the reference, and the built-in compiled sweeps)."""
+        grads: list[tuple[Array, ...]] = []
+        return self._backward(d_outputs, cache, need_dx, grads), grads
+
+    def cell_state_grads(self, cache: Any, index: int, d_final: list[Array]
+                         ) -> tuple[Array, ...]:
+        """The per-step state gradients (as ``backward_with_state_grads``) of cell ``index`` of
+        the stack alone, within its own recurrence (its inputs held fixed), from the gradients
+        ``d_final`` of its final states only (one ``(N, size)`` array per state), in full BPTT
+        whatever ``truncate_gradient``: one backward sweep of that cell (its parameter
+        gradients are added as in ``backward``). Diagnostics build state Jacobians from it."""
+        N, T = cache.shape
+        dstate = tuple(np.asarray(d, dtype=self.dtype) for d in d_final)
+        _, _, dS = self._cell_backward(cache, index, None, dstate, windows(T, -1), False, True)
+        return tuple(np.ascontiguousarray(g.swapaxes(0, 1)) for g in dS)
 
     # -- weights
     def get_weights(self) -> list[Array]:
@@ -471,9 +513,11 @@ class SimpleRNN(RNN):
                  zero_output_for_mask: bool = False, truncate_gradient: int = -1,
                  seed: int | None = None, recurrent_bias: bool | None = None,
                  **kwargs: Any) -> None:
-        cell = SimpleRNNCell(units, activation, use_bias, kernel_initializer,
-                             recurrent_initializer, bias_initializer, recurrent_bias, dropout,
-                             recurrent_dropout)
+        cell = SimpleRNNCell(
+            units, activation=activation, use_bias=use_bias,
+            kernel_initializer=kernel_initializer, recurrent_initializer=recurrent_initializer,
+            bias_initializer=bias_initializer, recurrent_bias=recurrent_bias, dropout=dropout,
+            recurrent_dropout=recurrent_dropout)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful, unroll,
                          zero_output_for_mask, truncate_gradient, seed, **kwargs)
 
@@ -492,9 +536,12 @@ class LSTM(RNN):
                  unroll: bool = False, zero_output_for_mask: bool = False,
                  truncate_gradient: int = -1, seed: int | None = None,
                  recurrent_bias: bool | None = None, **kwargs: Any) -> None:
-        cell = LSTMCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                        recurrent_initializer, bias_initializer, unit_forget_bias,
-                        recurrent_bias, dropout, recurrent_dropout)
+        cell = LSTMCell(
+            units, activation=activation, recurrent_activation=recurrent_activation,
+            use_bias=use_bias, kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+            unit_forget_bias=unit_forget_bias, recurrent_bias=recurrent_bias, dropout=dropout,
+            recurrent_dropout=recurrent_dropout)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful, unroll,
                          zero_output_for_mask, truncate_gradient, seed, **kwargs)
 
@@ -513,8 +560,11 @@ class GRU(RNN):
                  reset_after: bool = True, zero_output_for_mask: bool = False,
                  truncate_gradient: int = -1, seed: int | None = None,
                  recurrent_bias: bool | None = None, **kwargs: Any) -> None:
-        cell = GRUCell(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                       recurrent_initializer, bias_initializer, reset_after, recurrent_bias,
-                       dropout, recurrent_dropout)
+        cell = GRUCell(
+            units, activation=activation, recurrent_activation=recurrent_activation,
+            use_bias=use_bias, kernel_initializer=kernel_initializer,
+            recurrent_initializer=recurrent_initializer, bias_initializer=bias_initializer,
+            reset_after=reset_after, recurrent_bias=recurrent_bias, dropout=dropout,
+            recurrent_dropout=recurrent_dropout)
         super().__init__(cell, return_sequences, return_state, go_backwards, stateful, unroll,
                          zero_output_for_mask, truncate_gradient, seed, **kwargs)

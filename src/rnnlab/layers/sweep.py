@@ -19,6 +19,11 @@ gradient.
 Truncated BPTT (``truncate``=k > 0): the gradient of every output (and of the final state) flows
 back through at most k steps, as in the classic tutorials' truncated BPTT; the cost is O(T·k).
 ``windows`` lists those backward passes once for both kinds of sweep.
+
+State gradients (``state_grads=True``, for diagnostics): the backward sweep also returns, at
+every step, the total gradient of the state the cell computed there (``cell.new_state_grads``:
+``h``, and LSTM's ``c``), summed over the windows; 0 at a masked step (its new state is
+discarded). The compiled sweeps hand back the same (``driver.backward``).
 """
 
 from __future__ import annotations
@@ -72,6 +77,7 @@ class ReferenceRun:
     reverse: bool
     zero_output: bool
     states: list[State] | None = None
+    gates: list[Array] | None = None
 
 
 def reference_forward(cell: Cell, x_tm: Array, state: State, mask_tm: Array | None,
@@ -79,13 +85,15 @@ def reference_forward(cell: Cell, x_tm: Array, state: State, mask_tm: Array | No
                       keep_cache: bool = True, keep_states: bool = False) -> ReferenceRun:
     """Forward over all steps of ``x_tm (T, N, D)``; outputs ``(T, N, H)`` in time order.
     ``keep_cache=False`` keeps no backward cache (inference); ``keep_states`` keeps every
-    step's new state (time order) for introspection."""
+    step's new state and, for a cell with ``gate_names``, its gates side by side ``(N, G)``
+    (time order) for introspection."""
     T, N, _ = x_tm.shape
     x = x_tm.swapaxes(0, 1)                                              # (N, T, D) view
     P = cell.project_inputs(x)                                           # (N, T, P)
     Y = np.empty((T, N, cell.output_size), dtype=x_tm.dtype)
     caches: list[Any] = [None] * T
     states: list[Any] = [None] * T
+    gates: list[Any] | None = [None] * T if keep_states and cell.gate_names else None
     y_prev = np.zeros((N, cell.output_size), dtype=x_tm.dtype)
     for t in _times(T, reverse):
         y, new_state, cache = cell.step(P[:, t], state, rec_mask)
@@ -99,14 +107,18 @@ def reference_forward(cell: Cell, x_tm: Array, state: State, mask_tm: Array | No
             caches[t] = cache
         if keep_states:
             states[t] = state
+        if gates is not None:
+            values = cell.gate_values(cache)
+            gates[t] = np.concatenate([values[g] for g in cell.gate_names], axis=-1)
     return ReferenceRun(x if keep_cache else None, caches if keep_cache else None, Y, state,
-                        mask_tm, reverse, zero_output, states if keep_states else None)
+                        mask_tm, reverse, zero_output, states if keep_states else None, gates)
 
 
 def _backward_window(cell: Cell, run: ReferenceRun, dY: Array | None, dstate: State,
-                     dP: Array, w: Window) -> State:
+                     dP: Array, w: Window, dS: list[Array] | None) -> State:
     """Backward over processing positions ``w.hi-1 … w.lo``; adds into ``dP`` (batch-major,
-    time order) and returns the gradient with respect to the state before position ``lo``."""
+    time order) and returns the gradient with respect to the state before position ``lo``.
+    ``dS`` (a list, filled on first use): adds each step's new-state gradients into it."""
     assert run.caches is not None
     T = dP.shape[1]
     times = _times(T, run.reverse)
@@ -121,21 +133,37 @@ def _backward_window(cell: Cell, run: ReferenceRun, dY: Array | None, dstate: St
         if carry is not None:
             dy = dy + carry
         if mask is None:
-            dp, dstate = cell.step_backward(dy, dstate, run.caches[t])
+            dy_in, ds_in = dy, dstate
         else:
             m = mask[t][:, None].astype(dP.dtype)                        # (N, 1)
+            dy_in, ds_in = dy * m, tuple(d * m for d in dstate)
+        if dS is not None:
+            _add_state_grads(dS, t, T, cell.new_state_grads(dy_in, ds_in, run.caches[t]))
+        dp, dprev = cell.step_backward(dy_in, ds_in, run.caches[t])
+        if mask is None:
+            dstate = dprev
+        else:
             keep = 1.0 - m
-            dp, dprev = cell.step_backward(dy * m, tuple(d * m for d in dstate), run.caches[t])
             dstate = tuple(a + d * keep for a, d in zip(dprev, dstate))
             carry = None if run.zero_output else dy * keep
         dP[:, t] += dp
     return dstate
 
 
+def _add_state_grads(dS: list[Array], t: int, T: int, grads: State) -> None:
+    """``dS[k][t] += grads[k]`` (``dS``: time-major ``(T, N, size)`` arrays, made on first use)."""
+    if not dS:
+        dS.extend(np.zeros((T,) + g.shape, dtype=g.dtype) for g in grads)
+    for acc, g in zip(dS, grads):
+        acc[t] += g
+
+
 def reference_backward(cell: Cell, run: ReferenceRun, dYt: Array | None, dstate: State,
-                       wins: list[Window]) -> tuple[Array, State]:
+                       wins: list[Window], state_grads: bool = False
+                       ) -> tuple[Array, State, tuple[Array, ...] | None]:
     """BPTT of one reference sweep over ``wins``: returns ``(dX (T, N, D) time-major,
-    d_initial_state)`` and adds the cell's parameter gradients."""
+    d_initial_state, dS)`` and adds the cell's parameter gradients; ``dS`` is None unless
+    ``state_grads``: then every step's new-state gradients, ``(T, N, size)`` each, time order."""
     if run.x is None or run.caches is None:
         raise RuntimeError("this sweep ran for inference (keep_cache=False): no backward pass")
     x = run.x
@@ -144,14 +172,15 @@ def reference_backward(cell: Cell, run: ReferenceRun, dYt: Array | None, dstate:
     dP = np.zeros((N, T, width), dtype=x.dtype)
     zero_state = tuple(np.zeros_like(d) for d in dstate)
     d0: State = zero_state
+    dS: list[Array] | None = [] if state_grads else None
     for w in wins:
         if dYt is None and not w.from_final:
             continue
-        g = _backward_window(cell, run, dYt, dstate if w.from_final else zero_state, dP, w)
+        g = _backward_window(cell, run, dYt, dstate if w.from_final else zero_state, dP, w, dS)
         if w.lo == 0:
             d0 = g if len(wins) == 1 else tuple(a + b for a, b in zip(d0, g))
     dX = cell.params_backward(x, dP, run.caches)
-    return np.asarray(dX).swapaxes(0, 1), d0
+    return np.asarray(dX).swapaxes(0, 1), d0, None if dS is None else tuple(dS)
 
 
 def caches_width(cell: Cell, x: Array) -> int:

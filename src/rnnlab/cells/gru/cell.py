@@ -32,28 +32,18 @@ from ..base import Array, GatedCell, State, stack_cached
 class GRUCell(GatedCell):
     gates = 3
     keras_blocks = (1, 0, 2)
+    gate_names = ("r", "z", "n")
 
-    def __init__(
-        self,
-        units: int,
-        activation: str | None = "tanh",
-        recurrent_activation: str | None = "sigmoid",
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        recurrent_initializer: Any = "orthogonal",
-        bias_initializer: Any = "zeros",
-        reset_after: bool = True,
-        recurrent_bias: bool | None = None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-    ) -> None:
-        self.reset_after = bool(reset_after)
-        if recurrent_bias and not self.reset_after:
+    # constructor arguments besides GatedCell's (rnnlab.cells.arguments)
+    recurrent_activation: str | None = "sigmoid"
+    reset_after: bool = True
+
+    def configure(self) -> None:
+        self.reset_after = bool(self.reset_after)
+        if self.recurrent_bias and not self.reset_after:
             raise ValueError("GRUCell(reset_after=False) has no recurrent bias; "
                              "got recurrent_bias=True")
-        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, recurrent_bias, dropout,
-                         recurrent_dropout)
+        super().configure()
 
     def default_recurrent_bias(self) -> bool:
         return self.reset_after

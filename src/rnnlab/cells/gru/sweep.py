@@ -57,9 +57,10 @@ def gru_forward(P, S, HN, Y, WF, WB, bhh, HP, RM, HM, M, reverse, has_rm, has_ma
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, lo, hi, dlo, dhi,
-                 reverse, has_rm, has_mask, zero_out, acc, r0, r1):
-    """GRU (reset_after) BPTT over processing positions ``hi-1 … lo``; ``dh`` in place."""
+def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, dHt, lo, hi,
+                 dlo, dhi, reverse, has_rm, has_mask, zero_out, acc, r0, r1):
+    """GRU (reset_after) BPTT over processing positions ``hi-1 … lo``; ``dh`` in place;
+    ``dHt`` (or None) collects every step's total gradient of ``h_t``."""
     T, N, G = P.shape
     H = G // 3
     one = dh.dtype.type(1.0)
@@ -70,23 +71,17 @@ def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, 
         t, ip, _, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
         for n in range(r0, r1):
             drn = DR[n]
-            if has_mask and not M[t, n]:
+            if nk.skipped_row(dz, carry, dYt, M, t, n, has_dy, has_mask, zero_out):
                 for k in range(G):
                     drn[k] = zero
-                nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
                 continue
+            nk.add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out)
             a = P[t, n]
             dyn = nk.output_grads(dYt, carry, DY, ZERO, t, n, has_dy, has_mask, zero_out)
-            dhn = dh[n]
-            dzn = dz[n]
-            dhzn = DHZ[n]
-            hpn = S[ip, n]
-            hnn = HN[t, n]
+            dhn, dzn, dhzn, hpn, hnn = dh[n], dz[n], DHZ[n], S[ip, n], HN[t, n]
             for j in range(H):
-                r = a[j]
-                z = a[H + j]
-                nn = a[2 * H + j]
                 dhh = dyn[j] + dhn[j]
+                r, z, nn = a[j], a[H + j], a[2 * H + j]
                 dn = dhh * (one - z) * (one - nn * nn)
                 dpz = dhh * (hpn[j] - nn) * (z * (one - z))
                 dpr = dn * hnn[j] * (r * (one - r))
@@ -101,9 +96,7 @@ def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, 
         for n in range(r0, r1):
             if has_mask and not M[t, n]:
                 continue
-            dhn = dh[n]
-            dhzn = DHZ[n]
-            src = DH[n]
+            dhn, dhzn, src = dh[n], DHZ[n], DH[n]
             if has_rm:
                 rm = RM[n]
                 for j in range(H):
@@ -117,6 +110,7 @@ def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, 
 
 class GRUSweep(CompiledSweep):
     gates = 3
+    state_grads = 1
 
     def allocate(self, q: Seq, state: tuple[Any, ...], start: int) -> None:
         q.extra["HN"] = q.empty((q.T, q.N, q.H), q.P.dtype)
@@ -131,15 +125,16 @@ class GRUSweep(CompiledSweep):
             q.has_mask, q.zero_out, r0, r1))
 
     def run_backward(self, q: Seq, W: Any, dY: Any, dZ: Any, ds: list[Any], lo: int, hi: int,
-                     dlo: int, dhi: int, acc: bool) -> None:
+                     dlo: int, dhi: int, acc: bool, dS: Any = None) -> None:
         DZS, DH, carry = scratch(q, acc)
         DR = np.empty((q.N, q.G), dtype=q.P.dtype)
         DHZ = np.empty((q.N, q.H), dtype=q.P.dtype)
         WF, WB = W
         HN = q.extra["HN"]
+        dHt = None if dS is None else dS[0]
         nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: gru_backward(
-            q.P, q.S, HN, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DR, DH, DHZ, carry, lo, hi, dlo,
-            dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
+            q.P, q.S, HN, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DR, DH, DHZ, carry, dHt, lo,
+            hi, dlo, dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
 
     def recurrent_grads(self, q: Seq, cell: Any, dZ2: Any, prev2: Any,
                         bsum: Any) -> None:

@@ -25,25 +25,15 @@ from ..base import Array, GatedCell, State, stack_cached
 class LSTMCell(GatedCell):
     gates = 4
     keras_blocks = (0, 1, 2, 3)
+    gate_names = ("i", "f", "g", "o")
 
-    def __init__(
-        self,
-        units: int,
-        activation: str | None = "tanh",
-        recurrent_activation: str | None = "sigmoid",
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        recurrent_initializer: Any = "orthogonal",
-        bias_initializer: Any = "zeros",
-        unit_forget_bias: bool = True,
-        recurrent_bias: bool | None = None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-    ) -> None:
-        super().__init__(units, activation, recurrent_activation, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, recurrent_bias, dropout,
-                         recurrent_dropout)
-        self.unit_forget_bias = bool(unit_forget_bias)
+    # constructor arguments besides GatedCell's (rnnlab.cells.arguments)
+    recurrent_activation: str | None = "sigmoid"
+    unit_forget_bias: bool = True
+
+    def configure(self) -> None:
+        super().configure()
+        self.unit_forget_bias = bool(self.unit_forget_bias)
         self.state_size = (self.units, self.units)
 
     def keras_bias(self, rng: np.random.Generator, dtype: str) -> Array:
@@ -108,8 +98,9 @@ class LSTMCell(GatedCell):
         g, H = cache[2], self.units
         return {"i": g[:, :H], "f": g[:, H:2 * H], "g": g[:, 2 * H:3 * H], "o": g[:, 3 * H:]}
 
-    def cell_state_gradient(self, dh: Array, dc: Array, cache: Any) -> Array:
-        """Total gradient of the step's new cell state ``c_t``: the carried ``dc`` plus the path
-        through ``h_t = o ⊙ act(c_t)`` from ``dh`` (the total gradient of ``h_t``)."""
+    def new_state_grads(self, dy: Array, dstate: State, cache: Any) -> State:
+        """``(dh, dc)``: the total gradients of ``h_t`` and of ``c_t`` (the carried ``dc`` plus
+        the path through ``h_t = o ⊙ act(c_t)``), as ``step_backward`` computes them."""
         gates, tc, H = cache[2], cache[3], self.units
-        return dc + dh * gates[:, 3 * H:] * self.dact(tc)
+        dh = dy + dstate[0]
+        return dh, dstate[1] + dh * gates[:, 3 * H:] * self.dact(tc)

@@ -32,11 +32,9 @@ def lstm_forward(P, S, C, TC, Y, WF, WB, bhh, sc, sh, RM, HM, M, reverse, has_rm
     H = G // 4
     t_prev = -1
     for i in range(T):
-        t, ip, io = nk.positions(i, T, reverse)
-        a = P[t]
-        nk.mm_panels(nk.recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
+        t, ip, io = nk.forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, r0, r1)
         for n in range(r0, r1):
-            an = a[n]
+            an = P[t, n]
             for k in range(G):
                 an[k] = nk.vtanh((an[k] + bhh[k]) * sc[k]) * sc[k] + sh[k]
             cp = C[ip, n]
@@ -57,9 +55,10 @@ def lstm_forward(P, S, C, TC, Y, WF, WB, bhh, sc, sh, RM, HM, M, reverse, has_rm
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, hi, dlo, dhi,
-                  reverse, has_rm, has_mask, zero_out, acc, r0, r1):
-    """LSTM BPTT over processing positions ``hi-1 … lo``; ``dh``, ``dc`` updated in place."""
+def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, dHt, dCt, lo, hi,
+                  dlo, dhi, reverse, has_rm, has_mask, zero_out, acc, r0, r1):
+    """LSTM BPTT over processing positions ``hi-1 … lo``; ``dh``, ``dc`` updated in place;
+    ``dHt``, ``dCt`` (or None) collect every step's total gradients of ``h_t`` and ``c_t``."""
     T, N, G = P.shape
     H = G // 4
     one = dh.dtype.type(1.0)
@@ -68,24 +67,19 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, 
     for i in range(hi - 1, lo - 1, -1):
         t, ip, _, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
         for n in range(r0, r1):
-            if has_mask and not M[t, n]:
-                nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
+            if nk.skipped_row(dz, carry, dYt, M, t, n, has_dy, has_mask, zero_out):
                 continue
+            nk.add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out)
             a = P[t, n]
             dyn = nk.output_grads(dYt, carry, DY, ZERO, t, n, has_dy, has_mask, zero_out)
-            dhn = dh[n]
-            dcn = dc[n]
-            dzn = dz[n]
-            tcn = TC[t, n]
-            cpn = C[ip, n]
+            dhn, dcn, dzn, tcn, cpn = dh[n], dc[n], dz[n], TC[t, n], C[ip, n]
             for j in range(H):
-                ig = a[j]
-                fg = a[H + j]
-                gg = a[2 * H + j]
-                og = a[3 * H + j]
-                tc = tcn[j]
                 dhh = dyn[j] + dhn[j]
+                ig, fg, gg, og = a[j], a[H + j], a[2 * H + j], a[3 * H + j]
+                tc = tcn[j]
                 dcc = dcn[j] + dhh * og * (one - tc * tc)
+                if dCt is not None:
+                    dCt[t, n, j] += dcc
                 dzn[j] = dcc * gg * (ig * (one - ig))
                 dzn[H + j] = dcc * cpn[j] * (fg * (one - fg))
                 dzn[2 * H + j] = dcc * ig * (one - gg * gg)
@@ -96,6 +90,7 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, lo, 
 
 class LSTMSweep(CompiledSweep):
     gates = 4
+    state_grads = 2
 
     def allocate(self, q: Seq, state: tuple[Any, ...], start: int) -> None:
         C = q.empty((q.T + 1, q.N, q.H), q.P.dtype)
@@ -117,13 +112,14 @@ class LSTMSweep(CompiledSweep):
             q.has_mask, q.zero_out, r0, r1))
 
     def run_backward(self, q: Seq, W: Any, dY: Any, dZ: Any, ds: list[Any], lo: int, hi: int,
-                     dlo: int, dhi: int, acc: bool) -> None:
+                     dlo: int, dhi: int, acc: bool, dS: Any = None) -> None:
         DZS, DH, carry = scratch(q, acc)
         WF, WB = W
         C, TC = q.extra["C"], q.extra["TC"]
+        dHt, dCt = (None, None) if dS is None else dS
         nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: lstm_backward(
-            q.P, C, TC, WF, WB, q.RM, q.M, dY, dZ, ds[0], ds[1], DZS, DH, carry, lo, hi, dlo,
-            dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
+            q.P, C, TC, WF, WB, q.RM, q.M, dY, dZ, ds[0], ds[1], DZS, DH, carry, dHt, dCt, lo,
+            hi, dlo, dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
 
     def final_state(self, q: Seq) -> tuple[Any, ...]:
         end = 0 if q.reverse else q.T

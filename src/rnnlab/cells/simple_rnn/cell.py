@@ -20,22 +20,6 @@ class SimpleRNNCell(GatedCell):
     gates = 1
     keras_blocks = (0,)
 
-    def __init__(
-        self,
-        units: int,
-        activation: str | None = "tanh",
-        use_bias: bool = True,
-        kernel_initializer: Any = "glorot_uniform",
-        recurrent_initializer: Any = "orthogonal",
-        bias_initializer: Any = "zeros",
-        recurrent_bias: bool | None = None,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-    ) -> None:
-        super().__init__(units, activation, None, use_bias, kernel_initializer,
-                         recurrent_initializer, bias_initializer, recurrent_bias, dropout,
-                         recurrent_dropout)
-
     def step(self, p_t: Array, state: State, rec_mask: Array | None) -> tuple[Array, State, Any]:
         h_prev = state[0]
         hm = h_prev if rec_mask is None else h_prev * rec_mask          # (N, H)

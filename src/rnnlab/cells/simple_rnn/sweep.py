@@ -31,11 +31,9 @@ def simple_forward(P, S, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_mask, z
     zero = P.dtype.type(0.0)
     t_prev = -1
     for i in range(T):
-        t, ip, io = nk.positions(i, T, reverse)
-        a = P[t]
-        nk.mm_panels(nk.recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, a[r0:r1], 1.0)
+        t, ip, io = nk.forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, r0, r1)
         for n in range(r0, r1):
-            an = a[n]
+            an = P[t, n]
             hn = S[io, n]
             for j in range(H):
                 an[j] = an[j] + bhh[j]
@@ -54,11 +52,12 @@ def simple_forward(P, S, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_mask, z
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, dhi, reverse,
-                    has_rm, has_mask, zero_out, acc, act, r0, r1):
+def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, dHt, lo, hi, dlo, dhi,
+                    reverse, has_rm, has_mask, zero_out, acc, act, r0, r1):
     """BPTT over processing positions ``hi-1 … lo`` (activation codes: 0 tanh, 1 relu,
     2 linear). ``dZ[t]`` receives (or, with ``acc``, accumulates) the pre-activation gradient;
-    ``dh`` holds the state gradient, updated in place."""
+    ``dh`` holds the state gradient, updated in place; ``dHt`` (or None) collects every step's
+    total gradient of ``h_t``."""
     T = S.shape[0] - 1
     N, H = dh.shape
     one = dh.dtype.type(1.0)
@@ -66,12 +65,11 @@ def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, 
     for i in range(hi - 1, lo - 1, -1):
         t, _, io, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
         for n in range(r0, r1):
-            if has_mask and not M[t, n]:
-                nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
+            if nk.skipped_row(dz, carry, dYt, M, t, n, has_dy, has_mask, zero_out):
                 continue
+            nk.add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out)
             for j in range(H):
-                dy = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out)
-                x = dy + dh[n, j]
+                x = nk.output_grad(dYt, carry, t, n, j, has_dy, has_mask, zero_out) + dh[n, j]
                 h = S[io, n, j]
                 if act == 0:
                     dz[n, j] = x * (one - h * h)
@@ -84,6 +82,7 @@ def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, lo, hi, dlo, 
 
 class SimpleRNNSweep(CompiledSweep):
     gates = 1
+    state_grads = 1
 
     def __init__(self, act: int) -> None:
         self.act = act
@@ -96,9 +95,10 @@ class SimpleRNNSweep(CompiledSweep):
             q.zero_out, self.act, r0, r1))
 
     def run_backward(self, q: Seq, W: Any, dY: Any, dZ: Any, ds: list[Any], lo: int, hi: int,
-                     dlo: int, dhi: int, acc: bool) -> None:
+                     dlo: int, dhi: int, acc: bool, dS: Any = None) -> None:
         DZS, DH, carry = scratch(q, acc)
         WF, WB = W
+        dHt = None if dS is None else dS[0]
         nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: simple_backward(
-            q.S, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DH, carry, lo, hi, dlo, dhi, q.reverse,
-            q.has_rm, q.has_mask, q.zero_out, acc, self.act, r0, r1))
+            q.S, WF, WB, q.RM, q.M, dY, dZ, ds[0], DZS, DH, carry, dHt, lo, hi, dlo, dhi,
+            q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, self.act, r0, r1))
