@@ -1,6 +1,7 @@
 """``rnnlab.cells.arguments``: the gated cells' constructors are made from the arguments their
 classes declare (shared ones on ``GatedCell``, a cell's own on its class), keyword-only after
-``units``, all of them recorded in the config, and checked."""
+``units`` and ``activation`` (Keras's first two), all of them recorded in the config, and
+checked."""
 
 from __future__ import annotations
 
@@ -24,7 +25,8 @@ def test_signatures_and_configs(cls: type, own: list[str]) -> None:
     params = inspect.signature(cls).parameters
     assert list(params) == SHARED + own
     assert params["units"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
-    assert all(params[k].kind is inspect.Parameter.KEYWORD_ONLY for k in SHARED[1:] + own)
+    assert params["activation"].kind is inspect.Parameter.POSITIONAL_OR_KEYWORD
+    assert all(params[k].kind is inspect.Parameter.KEYWORD_ONLY for k in SHARED[2:] + own)
     cell = cls(3, dropout=0.25)
     cfg = cell.get_config()
     assert list(cfg) == SHARED + own and cfg["dropout"] == 0.25
@@ -33,8 +35,9 @@ def test_signatures_and_configs(cls: type, own: list[str]) -> None:
 
 
 def test_arguments_are_checked() -> None:
+    assert LSTMCell(3, "relu").activation == "relu"  # Keras: LSTMCell(units, activation, ...)
     with pytest.raises(TypeError, match="positional"):
-        LSTMCell(3, "relu")  # type: ignore[misc]
+        LSTMCell(3, "relu", "sigmoid")  # type: ignore[misc]
     with pytest.raises(TypeError, match="unexpected keyword"):
         SimpleRNNCell(3, recurrent_activation="sigmoid")  # type: ignore[call-arg]
     with pytest.raises(ValueError, match="units must be a positive integer"):

@@ -135,7 +135,7 @@ class GatedCell(DeclaredArgs, Cell):
     keras_blocks: ClassVar[tuple[int, ...]] = (0,)
 
     units: int = arg(kw_only=False)
-    activation: str | None = "tanh"
+    activation: str | None = arg(default="tanh", kw_only=False)  # second, as in Keras
     use_bias: bool = True
     kernel_initializer: Any = "glorot_uniform"
     recurrent_initializer: Any = "orthogonal"
