@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import os
 from typing import Any
 
 import llvmlite.binding as _llvm
@@ -30,7 +31,8 @@ from . import _blas, _pool
 _LIB = _blas.find_gemm_library()
 _llvm.load_library_permanently(_LIB)
 
-DESCRIPTION = f"numba {numba.__version__}, BLAS {_blas.SGEMM} from {_LIB}"
+LIBRARY = _LIB  # the full path; the description names the file only
+DESCRIPTION = f"numba {numba.__version__}, BLAS {_blas.SGEMM} from {os.path.basename(_LIB)}"
 
 _I32, _I64 = types.int32, types.int64
 _sgemm = types.ExternalFunction(_blas.SGEMM, types.void(
