@@ -45,7 +45,7 @@ Optionally, a compiled sweep (how the built-in cells run fast; a user's cell doe
     ``run_*`` calls a numba kernel on batch row blocks (``_numba_kernels.parallel_rows``);
     ``_numba_kernels`` has the shared pieces (``positions``, ``output_grads`` (a row),
     ``output_grad`` (an element), ``mm_panels``, ``recurrent_operand``, ``forward_position``,
-    ``finish_masked``, ``skipped_row``, ``add_hidden_grad``, ``add_rows``, ``vtanh``).
+    ``finish_masked``, ``skip_masked_row``, ``add_hidden_grad``, ``add_rows``, ``vtanh``).
     ``rnnlab.gradcheck.check_compiled(layer, x)`` compares it with the reference step; the
     built-in cells keep theirs in ``<cell>/sweep.py`` beside ``<cell>/cell.py``.
 

@@ -170,16 +170,6 @@ def add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out):
 
 
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
-def skipped_row(dz, carry, dYt, M, t, n, has_dy, has_mask, zero_out):
-    """Whether row ``n`` is masked at step ``t``; if so, does what a masked step does in BPTT
-    (``skip_masked_row``): the caller then moves on to the next row."""
-    if has_mask and not M[t, n]:
-        skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
-        return True
-    return False
-
-
-@njit(cache=True, error_model="numpy", nogil=True, inline="always")
 def forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, r0, r1):
     """``(t, ip, io)`` of processing position ``i`` (``positions``), after adding the
     recurrent product of the state it reads into ``P[t]`` (rows ``r0:r1``): the step's
