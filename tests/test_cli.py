@@ -293,3 +293,21 @@ def test_corrupt_model_file(capsys, tmp_path, forecast_model):
 
 def test_missing_model_file(capsys, tmp_path):
     assert "no-model.rnnlab" in user_error(capsys, ["info", str(tmp_path / "no-model.rnnlab")])
+
+
+def test_run_without_matplotlib_says_how_to_install_it_before_training(tmp_path, capsys,
+                                                                      monkeypatch):
+    """A plain ``pip install rnnlab`` has no matplotlib: ``rnnlab run`` stops at once with the
+    install command (exit 2), not with an internal error after training."""
+    import importlib.util
+
+    from rnnlab.cli import main
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "matplotlib" else real(name, *a))
+    out = tmp_path / "run"
+    assert main(["run", "sine", "--smoke", "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "matplotlib" in err and "pip install 'rnnlab[lab]'" in err and "internal" not in err
+    assert not out.exists()

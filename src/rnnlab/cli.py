@@ -206,6 +206,16 @@ def cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def _require_lab() -> None:
+    """Experiments write plots: without matplotlib, say so before any training (a plain
+    ``pip install rnnlab`` has the library, not the lab)."""
+    import importlib.util
+
+    if importlib.util.find_spec("matplotlib") is None:
+        raise CLIError("rnnlab run writes plots with matplotlib, which is not installed: "
+                          "pip install 'rnnlab[lab]'")
+
+
 def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
     from .experiments import get_experiment, resolve_config, run_experiment
     from .experiments.nan_guard import NonFiniteLossError
@@ -218,6 +228,7 @@ def cmd_run(args: argparse.Namespace, extra: list[str]) -> int:
         overrides["seed"] = args.seed
     _check_options(exp, overrides)
     resolve_config(exp.name, overrides, args.smoke, args.preset)  # errors before any file
+    _require_lab()
     out = Path(args.out) if args.out else Path("runs") / exp.name
     from .kernels import run_engine
 
