@@ -139,8 +139,8 @@ def output_grads(dYt, carry, DY, ZERO, t, n, has_dy, has_mask, zero_out):
     """Row ``n`` of the gradient reaching the outputs at step ``t``: ``dYt[t, n]`` (when the
     window has output gradients at this step, else ``ZERO``) plus, with a mask, what masked
     later steps carried back to it (then summed into the scratch row ``DY`` and ``carry[n]``
-    cleared). A whole row at a time, so that the cells' loops over it vectorise (indexing
-    ``dYt[t, n, j]`` per element inside them made the LSTM's BPTT loop 6x slower)."""
+    cleared). Called once per row, outside the cells' inner loops: ``output_grad`` inlined
+    per element inside them made the LSTM's BPTT loop about 2x slower."""
     if has_mask and not zero_out:
         cn = carry[n]
         zero = carry.dtype.type(0.0)
@@ -157,8 +157,8 @@ def output_grads(dYt, carry, DY, ZERO, t, n, has_dy, has_mask, zero_out):
 def add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out):
     """When the per-step state gradients were asked for (``dHt (T, N, H)``, else None: numba
     compiles this to nothing): add row ``n``'s total gradient of the new hidden state at step
-    ``t`` into ``dHt[t, n]``: what reaches its output (``output_grad``'s sum, read before the
-    row's ``output_grad`` calls consume ``carry``) plus the carried state gradient ``dh``."""
+    ``t`` into ``dHt[t, n]``: what reaches its output (``output_grads``' sum, read before the
+    kernel's row consumes ``carry``) plus the carried state gradient ``dh``."""
     if dHt is None:
         return
     zero = dh.dtype.type(0.0)
