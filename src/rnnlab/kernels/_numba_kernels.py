@@ -23,8 +23,9 @@ from typing import Any
 import llvmlite.binding as _llvm
 import numba
 import numpy as np
+from llvmlite import ir
 from numba import njit, types
-from numba.extending import overload
+from numba.extending import intrinsic, overload
 
 from . import _blas, _pool
 
@@ -212,7 +213,104 @@ def finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1):
                     Y[t, n, j] = Y[t_prev, n, j]
 
 
-# -- a tanh that vectorises -----------------------------------------------------------------------
+# -- exp, sigmoid and tanh that vectorise ---------------------------------------------------------
+# Library calls (expf, tanhf) stop LLVM from vectorising a loop; these are written out so that a
+# cell's activation loop runs 16 float32 lanes at a time (AVX-512). Measured on one core, float32,
+# in a loop over 4,096 elements: sigmoid 0.23 ns/element (0.49 as 0.5·tanh(x/2)+0.5 with the
+# earlier tanh), tanh 0.34 (0.46 with its exp built from 64-bit integer shifts).
+@intrinsic
+def _pow2(typingctx, kf):
+    """``2 ** kf`` for an integer-valued float ``kf`` (float32: -126 … 128, 128 giving inf;
+    float64: -1022 … 1024): the exponent bits written directly (integer add, shift, bit cast),
+    which vectorises, unlike numba's int64 shifts or ``math.ldexp``."""
+    if kf == types.float32:
+        bits, bias, mant, fty = ir.IntType(32), 127, 23, ir.FloatType()
+    elif kf == types.float64:
+        bits, bias, mant, fty = ir.IntType(64), 1023, 52, ir.DoubleType()
+    else:
+        return None
+
+    def codegen(context, builder, sig, args):
+        i = builder.fptosi(args[0], bits)
+        i = builder.shl(builder.add(i, ir.Constant(bits, bias)), ir.Constant(bits, mant))
+        return builder.bitcast(i, fty)
+    return kf(kf), codegen
+
+
+def _exp_poly32() -> list[np.float32]:
+    """Coefficients (constant term first) of the degree-6 polynomial interpolating ``exp`` at
+    the Chebyshev points of ``[-ln2/2, ln2/2]`` (near-minimax: 3e-9 relative error there)."""
+    half_ln2 = math.log(2.0) / 2
+    c = np.polynomial.chebyshev.Chebyshev.interpolate(np.exp, 6, domain=[-half_ln2, half_ln2])
+    return [np.float32(v) for v in c.convert(kind=np.polynomial.Polynomial).coef]
+
+
+def vexp(x):  # pragma: no cover - replaced by the overload inside kernels
+    """``exp(x)`` without library calls (vectorises). Below the smallest normal number's log it
+    returns that number (float32 1.2e-38, float64 2.2e-308) instead of a subnormal; from
+    ``127.5 ln2 = 88.38`` (float32) or ``1023.5 ln2 = 709.44`` (float64) on, inf (``k`` reaches
+    the exponent that means inf, a little before the true overflow). NaN in gives an
+    unspecified number: callers select NaN out. Used only where those ends do not matter
+    (``vsigmoid``, ``vtanh``)."""
+    raise NotImplementedError
+
+
+@overload(vexp)
+def _vexp_overload(x):
+    """Cody-Waite reduction ``x = k ln2 + r``, ``|r| <= ln2/2`` (k rounded with the 1.5·2^p
+    trick), a polynomial for ``e^r`` (float32: the Chebyshev one of ``_exp_poly32``; float64:
+    Taylor to r^13, 4e-18 relative), times ``2^k`` (``_pow2``). Max error 1.4 ulp in float32,
+    2 ulp in float64 (tests/test_fastpath.py)."""
+    if x == types.float32:
+        f = np.float32
+        c0, c1, c2, c3, c4, c5, c6 = _exp_poly32()
+        lo, hi = f(-87.33), f(88.8)
+        log2e, ln2_hi, ln2_lo, magic = (f(1.4426950408889634), f(0.693359375),
+                                        f(-2.12194440e-4), f(12582912.0))
+
+        def exp32(x):
+            y = min(max(x, lo), hi)
+            kf = (y * log2e + magic) - magic
+            r = (y - kf * ln2_hi) - kf * ln2_lo
+            p = (((((c6 * r + c5) * r + c4) * r + c3) * r + c2) * r + c1) * r + c0
+            return p * _pow2(kf)
+        return exp32
+    if x == types.float64:
+        c = [1.0 / math.factorial(k) for k in range(14)]
+        c13, c12, c11, c10, c9, c8, c7, c6, c5, c4, c3, c2 = c[13:1:-1]
+        log2e, ln2_hi, ln2_lo, magic = (1.4426950408889634, 6.93147180369123816490e-01,
+                                        1.90821492927058770002e-10, 6755399441055744.0)
+
+        def exp64(x):
+            y = min(max(x, -708.39), 709.9)
+            kf = (y * log2e + magic) - magic
+            r = (y - kf * ln2_hi) - kf * ln2_lo
+            p = ((((((((((((c13 * r + c12) * r + c11) * r + c10) * r + c9) * r + c8) * r + c7)
+                       * r + c6) * r + c5) * r + c4) * r + c3) * r + c2) * r + 1.0) * r + 1.0
+            return p * _pow2(kf)
+        return exp64
+    return None
+
+
+def vsigmoid(x):  # pragma: no cover - replaced by the overload inside kernels
+    """``1 / (1 + exp(-x))`` (vectorises); NaN stays NaN."""
+    raise NotImplementedError
+
+
+@overload(vsigmoid)
+def _vsigmoid_overload(x):
+    """No cancellation anywhere (unlike ``0.5 · tanh(x/2) + 0.5`` for x << 0): max error
+    2.5 ulp in float32 where the result is a normal number, 3e-16 relative in float64."""
+    if x not in (types.float32, types.float64):
+        return None
+    one = np.float32(1.0) if x == types.float32 else 1.0
+
+    def sigmoid(x):
+        s = one / (one + vexp(-x))
+        return s if x == x else x
+    return sigmoid
+
+
 def vtanh(x):  # pragma: no cover - replaced by the overload inside kernels
     """tanh without library calls, so that loops using it vectorise (SIMD)."""
     raise NotImplementedError
@@ -221,28 +319,21 @@ def vtanh(x):  # pragma: no cover - replaced by the overload inside kernels
 @overload(vtanh)
 def _vtanh_overload(x):
     """Cephes' tanh: for |x| < 0.625 an odd polynomial (float32) or rational function (float64)
-    in x; else ``1 - 2 / (exp(2|x|) + 1)`` with exp by Cody-Waite reduction, a Taylor polynomial
-    and an exact power of two built from an integer shift. Max error against the correctly
-    rounded tanh: 1.3 ulp in float32 (NumPy's own: 1.4 ulp), 4e-16 relative in float64
-    (tests/test_fastpath.py checks both)."""
+    in x; else ``(1 - e) / (1 + e)`` with ``e = exp(-2|x|) <= 0.29`` (``vexp``) and the sign of
+    x. Max error against the correctly rounded tanh: 1.7 ulp in float32 (NumPy's own: 1.4
+    ulp), 4e-16 relative in float64 (tests/test_fastpath.py checks both)."""
     if x == types.float32:
         f = np.float32
         s5, s4, s3, s2, s1 = (f(-5.70498872745e-3), f(2.06390887954e-2), f(-5.37397155531e-2),
                               f(1.33314422036e-1), f(-3.33332819422e-1))
-        e7, e6, e5, e4, e3, e2 = (f(1.0 / math.factorial(k)) for k in range(7, 1, -1))
-        lim, cut, two, one, half = f(9.5), f(0.625), f(2.0), f(1.0), f(0.5)
-        log2e, ln2_hi, ln2_lo = f(1.4426950408889634), f(0.693359375), f(-2.12194440e-4)
+        lim, cut, m2, one = f(9.5), f(0.625), f(-2.0), f(1.0)
 
         def tanh32(x):
             ax = abs(x)
             z = x * x
             small = ((((s5 * z + s4) * z + s3) * z + s2) * z + s1) * z * x + x
-            y = two * min(ax, lim)
-            k = np.int32(y * log2e + half)
-            kf = f(k)
-            r = (y - kf * ln2_hi) - kf * ln2_lo
-            p = ((((((e7 * r + e6) * r + e5) * r + e4) * r + e3) * r + e2) * r + one) * r + one
-            big = one - two / (p * f(np.int32(1) << k) + one)
+            e = vexp(m2 * min(ax, lim))
+            big = (one - e) / (one + e)
             big = -big if x < 0 else big
             res = small if ax < cut else big
             return x if (x != x or x == 0) else res  # NaN, and tanh(-0) = -0
@@ -252,22 +343,13 @@ def _vtanh_overload(x):
                       -1.61468768441708447952e3)
         q0, q1, q2 = (1.12811678491632931402e2, 2.23548839060100448583e3,
                       4.84406305325125486048e3)
-        c = [1.0 / math.factorial(k) for k in range(14)]
-        c13, c12, c11, c10, c9, c8, c7, c6, c5, c4, c3, c2 = c[13:1:-1]
-        log2e, ln2_hi, ln2_lo = (1.4426950408889634, 6.93147180369123816490e-01,
-                                 1.90821492927058770002e-10)
 
         def tanh64(x):
             ax = abs(x)
             z = x * x
             small = x + x * (z * ((p0 * z + p1) * z + p2) / (((z + q0) * z + q1) * z + q2))
-            y = 2.0 * min(ax, 19.5)
-            k = np.int64(y * log2e + 0.5)
-            kf = np.float64(k)
-            r = (y - kf * ln2_hi) - kf * ln2_lo
-            p = ((((((((((((c13 * r + c12) * r + c11) * r + c10) * r + c9) * r + c8) * r + c7)
-                       * r + c6) * r + c5) * r + c4) * r + c3) * r + c2) * r + 1.0) * r + 1.0
-            big = 1.0 - 2.0 / (p * np.float64(np.int64(1) << k) + 1.0)
+            e = vexp(-2.0 * min(ax, 19.5))
+            big = (1.0 - e) / (1.0 + e)
             big = -big if x < 0 else big
             res = small if ax < 0.625 else big
             return x if (x != x or x == 0) else res  # NaN, and tanh(-0) = -0
@@ -282,6 +364,24 @@ def tanh_array(x, out):
     of = out.ravel()
     for i in range(xf.size):
         of[i] = vtanh(xf[i])
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def sigmoid_array(x, out):
+    """``out = vsigmoid(x)`` element-wise (for tests)."""
+    xf = x.ravel()
+    of = out.ravel()
+    for i in range(xf.size):
+        of[i] = vsigmoid(xf[i])
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def exp_array(x, out):
+    """``out = vexp(x)`` element-wise (for tests)."""
+    xf = x.ravel()
+    of = out.ravel()
+    for i in range(xf.size):
+        of[i] = vexp(xf[i])
 
 
 # -- backward sweeps -----------------------------------------------------------------------------

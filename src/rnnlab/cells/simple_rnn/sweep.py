@@ -16,10 +16,8 @@ from ...kernels.driver import CompiledSweep, Seq, scratch
 
 ACT_CODES = {"tanh": 0, "relu": 1, "linear": 2}
 
-# Loops run along one batch row at a time over a whole gate row (G = gates·H contiguous values),
-# with per-column constants instead of per-gate branches, so that they vectorise; sigmoid is
-# ``tanh(z * 0.5) * 0.5 + 0.5``, bit for bit the reference's ``(tanh(z * 0.5) + 1) * 0.5``
-# (halving is exact); b_hh is added after the recurrent product, as in the reference.
+# Loops run along one batch row at a time over its H contiguous values, so that they vectorise;
+# b_hh is added after the recurrent product, as in the reference.
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
