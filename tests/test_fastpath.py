@@ -284,6 +284,27 @@ def test_panel_layout_and_width_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     assert nk.panel_width(10, 650, 2600) == 2600
 
 
+def test_few_row_products_match_blas() -> None:
+    """``mm_panels`` on at most ``SMALL_ROWS`` rows (``mm_rows``' passes where OpenBLAS has no
+    small-matrix kernels) and on more (BLAS): the same product, ``beta`` 0 ignoring what ``c``
+    held (NaN included) and 1 adding to it."""
+    from rnnlab.kernels import _numba_kernels as nk
+
+    rng = np.random.default_rng(1)
+    for dtype, rtol in ((np.float32, 1e-5), (np.float64, 1e-13)):
+        for m in (1, 2, 3, 4, 8):
+            a = rng.standard_normal((m, 100)).astype(dtype)
+            b = rng.standard_normal((100, 400)).astype(dtype)
+            flat, bounds = nk.pack_panels(b, rows=m)
+            c0 = rng.standard_normal((m, 400)).astype(dtype)
+            c = c0.copy()
+            nk.mm_panels(a, flat, bounds, c, 1.0)
+            np.testing.assert_allclose(c, a.astype(np.float64) @ b + c0, rtol=rtol, atol=rtol)
+            c = np.full((m, 400), np.nan, dtype=dtype)
+            nk.mm_panels(a, flat, bounds, c, 0.0)
+            np.testing.assert_allclose(c, a.astype(np.float64) @ b, rtol=rtol, atol=rtol)
+
+
 def test_row_block_rule() -> None:
     from rnnlab.kernels._pool import MIN_ROWS, row_blocks
 

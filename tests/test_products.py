@@ -66,13 +66,22 @@ def test_block_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[tuple[int, int]] = []
 
     class Engine:
+        n = 2
+
         @staticmethod
         def parallel_rows(rows: int, min_rows: int, fn: object) -> None:
             seen.append((rows, min_rows))
 
+        @classmethod
+        def threads(cls) -> int:
+            return cls.n
+
     products.matmul(np.ones((700, 650)), np.ones((650, 10)), engine_module=Engine)
     products.matmul(np.ones((700, 650)), np.ones((650, 10000)), engine_module=Engine)
     assert seen == [(700, -(-products.MIN_BLOCK_WORK // 6500)), (700, _pool.MIN_ROWS)]
+    Engine.n = 1                                   # one thread: NumPy's product, no blocks
+    out = products.matmul(np.ones((700, 650)), np.ones((650, 10)), engine_module=Engine)
+    assert len(seen) == 2 and (out == 650).all()
 
 
 @pytest.mark.parametrize("engine", ENGINES)

@@ -41,7 +41,9 @@ Optionally, a compiled sweep (how the built-in cells run fast; a user's cell doe
     optionally ``final_state(q)``, ``recurrent_grads(q, cell, dZ2, prev2, bsum)``,
     ``step_states(q)`` (per-step states and gate activations for introspection) and
     ``state_grads`` > 0 with a ``dS`` argument of ``run_backward`` (per-step state gradients for
-    ``RNN.backward_with_state_grads``; the built-in sweeps' backward kernels take them). Each
+    ``RNN.backward_with_state_grads``; the built-in sweeps' backward kernels take them) and
+    ``adds_input_bias`` (its kernel adds ``q.bih`` to each step's ``P[t]``, as
+    ``forward_position`` does, instead of getting ``P`` with ``b_ih`` already added). Each
     ``run_*`` calls a numba kernel on batch row blocks (``_numba_kernels.parallel_rows``);
     ``_numba_kernels`` has the shared pieces (``positions``, ``output_grads`` (a row),
     ``output_grad`` (an element), ``mm_panels``, ``recurrent_operand``, ``forward_position``,

@@ -85,21 +85,47 @@ def mm_panels(a, WF, WB, c, beta):
     ``WF[k·WB[i]:k·WB[i+1]]``. One BLAS call per panel; every element is still one dot
     product over the whole ``k``."""
     k = a.shape[1]
+    few = a.shape[0] <= SMALL_ROWS
     for i in range(WB.shape[0] - 1):
         j0 = WB[i]
         j1 = WB[i + 1]
-        _mm(a, WF[k * j0:k * j1].reshape((k, j1 - j0)), c[:, j0:j1], beta)
+        if few:
+            mm_rows(a, WF[k * j0:k * j1].reshape((k, j1 - j0)), c, j0, beta)
+        else:
+            _mm(a, WF[k * j0:k * j1].reshape((k, j1 - j0)), c[:, j0:j1], beta)
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def mm_rows(a, b, c, j0, beta):
+    """``c[:, j0:j0+n] = a @ b + beta * c[:, j0:j0+n]`` (``beta`` 0 or 1) one row of ``a`` at a
+    time, as ``k`` passes of ``c[r] += a[r, p] * b[p]`` over contiguous rows (``SMALL_ROWS``).
+    ``c`` comes whole and each row is sliced here (``c[r, j0:j0+n]`` keeps numba's contiguous
+    layout; a column slice of ``c`` or an offset index stopped the passes vectorising: 21 us
+    instead of 2.2 for (1, 100) @ (100, 400))."""
+    m, k = a.shape
+    n = b.shape[1]
+    zero = c.dtype.type(0.0)
+    for r in range(m):
+        cr = c[r, j0:j0 + n]
+        if beta == 0.0:
+            for j in range(n):
+                cr[j] = zero
+        for p in range(k):
+            s = a[r, p]
+            bp = b[p]
+            for j in range(n):
+                cr[j] += s * bp[j]
 
 
 # -- shared pieces -------------------------------------------------------------------------------
 @njit(cache=True, error_model="numpy", nogil=True)
-def project(P, scale, bias):
-    """``P = P * scale + bias`` on the rows of ``P (rows, G)``."""
+def add_bias(P, bias):
+    """``P += bias`` on the rows of ``P (rows, G)``."""
     R, G = P.shape
     for r in range(R):
         row = P[r]
         for g in range(G):
-            row[g] = row[g] * scale[g] + bias[g]
+            row[g] = row[g] + bias[g]
 
 
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
@@ -171,11 +197,16 @@ def add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out):
 
 
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
-def forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, r0, r1):
-    """``(t, ip, io)`` of processing position ``i`` (``positions``), after adding the
-    recurrent product of the state it reads into ``P[t]`` (rows ``r0:r1``): the step's
-    pre-activations ``p_t + h_{t-1} W_hh^T``."""
+def forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, bih, r0, r1):
+    """``(t, ip, io)`` of processing position ``i`` (``positions``), after adding ``b_ih``
+    (``bih``) and then the recurrent product of the state it reads into ``P[t]`` (rows
+    ``r0:r1``): the step's pre-activations ``(x_t W_ih^T + b_ih) + h_{t-1} W_hh^T``, for a sweep
+    with ``adds_input_bias``."""
     t, ip, io = positions(i, T, reverse)
+    for n in range(r0, r1):
+        row = P[t, n]
+        for g in range(row.shape[0]):
+            row[g] = row[g] + bih[g]
     mm_panels(recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, P[t, r0:r1], 1.0)
     return t, ip, io
 
@@ -217,7 +248,24 @@ def finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1):
 # Library calls (expf, tanhf) stop LLVM from vectorising a loop; these are written out so that a
 # cell's activation loop runs 16 float32 lanes at a time (AVX-512). Measured on one core, float32,
 # in a loop over 4,096 elements: sigmoid 0.23 ns/element (0.49 as 0.5·tanh(x/2)+0.5 with the
-# earlier tanh), tanh 0.34 (0.46 with its exp built from 64-bit integer shifts).
+# earlier tanh), tanh 0.34 (0.46 with its exp built from 64-bit integer shifts). Their polynomials
+# are evaluated with ``_fmuladd`` (numba never fuses ``a * b + c`` itself): on an AVX2 core
+# (AMD EPYC, 8 lanes) sigmoid went from 0.90 to 0.61 ns/element with it.
+@intrinsic
+def _fmuladd(typingctx, a, b, c):
+    """``a * b + c``, fused into one FMA instruction where the CPU has one (LLVM's
+    ``llvm.fmuladd``: one rounding there, a multiply and an add elsewhere); vectorises."""
+    if not (a == b == c and a in (types.float32, types.float64)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        t = args[0].type
+        fn = builder.module.declare_intrinsic("llvm.fmuladd", [t],
+                                              fnty=ir.FunctionType(t, [t, t, t]))
+        return builder.call(fn, args)
+    return a(a, a, a), codegen
+
+
 @intrinsic
 def _pow2(typingctx, kf):
     """``2 ** kf`` for an integer-valued float ``kf`` (float32: -126 … 128, 128 giving inf;
@@ -270,9 +318,10 @@ def _vexp_overload(x):
 
         def exp32(x):
             y = min(max(x, lo), hi)
-            kf = (y * log2e + magic) - magic
-            r = (y - kf * ln2_hi) - kf * ln2_lo
-            p = (((((c6 * r + c5) * r + c4) * r + c3) * r + c2) * r + c1) * r + c0
+            kf = _fmuladd(y, log2e, magic) - magic
+            r = _fmuladd(kf, -ln2_lo, _fmuladd(kf, -ln2_hi, y))
+            p = _fmuladd(_fmuladd(_fmuladd(_fmuladd(_fmuladd(_fmuladd(
+                c6, r, c5), r, c4), r, c3), r, c2), r, c1), r, c0)
             return p * _pow2(kf)
         return exp32
     if x == types.float64:
@@ -283,11 +332,13 @@ def _vexp_overload(x):
 
         def exp64(x):
             y = min(max(x, -708.39), 709.9)
-            kf = (y * log2e + magic) - magic
-            r = (y - kf * ln2_hi) - kf * ln2_lo
-            p = ((((((((((((c13 * r + c12) * r + c11) * r + c10) * r + c9) * r + c8) * r + c7)
-                       * r + c6) * r + c5) * r + c4) * r + c3) * r + c2) * r + 1.0) * r + 1.0
-            return p * _pow2(kf)
+            kf = _fmuladd(y, log2e, magic) - magic
+            r = _fmuladd(kf, -ln2_lo, _fmuladd(kf, -ln2_hi, y))
+            p = _fmuladd(_fmuladd(_fmuladd(_fmuladd(_fmuladd(_fmuladd(c13, r, c12), r, c11), r,
+                                                        c10), r, c9), r, c8), r, c7)
+            p = _fmuladd(_fmuladd(_fmuladd(_fmuladd(_fmuladd(_fmuladd(p, r, c6), r, c5), r, c4),
+                                           r, c3), r, c2), r, 1.0)
+            return _fmuladd(p, r, 1.0) * _pow2(kf)
         return exp64
     return None
 
@@ -331,7 +382,8 @@ def _vtanh_overload(x):
         def tanh32(x):
             ax = abs(x)
             z = x * x
-            small = ((((s5 * z + s4) * z + s3) * z + s2) * z + s1) * z * x + x
+            small = _fmuladd(_fmuladd(_fmuladd(_fmuladd(_fmuladd(
+                s5, z, s4), z, s3), z, s2), z, s1) * z, x, x)
             e = vexp(m2 * min(ax, lim))
             big = (one - e) / (one + e)
             big = -big if x < 0 else big
@@ -347,7 +399,8 @@ def _vtanh_overload(x):
         def tanh64(x):
             ax = abs(x)
             z = x * x
-            small = x + x * (z * ((p0 * z + p1) * z + p2) / (((z + q0) * z + q1) * z + q2))
+            small = _fmuladd(x, z * _fmuladd(_fmuladd(p0, z, p1), z, p2)
+                             / _fmuladd(_fmuladd(z + q0, z, q1), z, q2), x)
             e = vexp(-2.0 * min(ax, 19.5))
             big = (1.0 - e) / (1.0 + e)
             big = -big if x < 0 else big
@@ -485,6 +538,15 @@ SMALL_GEMM = CORE in ("SkylakeX", "Cooperlake", "SapphireRapids")
 DESCRIPTION += f", core {CORE} ({'panels for' if SMALL_GEMM else 'no'} small-matrix kernels)"
 
 
+# Without those kernels even a one-row product copies the whole weight at every call: a
+# batch-1 step's (1, 100) @ (100, 400) took 8.0 us as sgemm and 3.0 us as ``mm_rows``' passes
+# over the weight's rows, (1, 128) @ (128, 512) 19.6 and 5.4 us, (2, 100) @ (100, 400) 11.8
+# and 6.2, while at 4 rows sgemm was ahead (8.6 against 14.0 us; float32, one thread, AMD EPYC
+# with OpenBLAS's Haswell kernels, benchmarks/RESULTS.md). Products of at most ``SMALL_ROWS``
+# rows take those loops there; with the small-matrix kernels, BLAS keeps them.
+SMALL_ROWS = 0 if SMALL_GEMM else 3
+
+
 def panel_width(rows: int, k: int, n: int) -> int:
     """Columns per panel of a ``(k, n)`` weight multiplied by ``rows`` rows at a time."""
     if not SMALL_GEMM or rows * k * n <= SMALL_GEMM_WORK:
@@ -503,8 +565,11 @@ def pack_panels(b, rows: int):
     sized for products of ``rows`` rows; the copy is split over the engine's threads."""
     k, n = b.shape
     width = max(panel_width(rows, k, n), 1)
-    bounds = np.array(list(range(0, n, width)) + [n], dtype=np.int64)
     flat = np.empty(k * n, dtype=b.dtype)
+    if width >= n and (k * n < 1 << 16 or threads() == 1):  # one panel, copied here
+        flat.reshape(k, n)[...] = b
+        return flat, np.array([0, n], dtype=np.int64)
+    bounds = np.array(list(range(0, n, width)) + [n], dtype=np.int64)
 
     def copy(r0: int, r1: int) -> None:
         for j0, j1 in zip(bounds[:-1], bounds[1:]):

@@ -12,13 +12,17 @@ and indexed by time (not by processing order):
 
 ``x (T, N, D)``      the cell's input (kept for the weight gradient);
 ``P (T, N, G)``      ``x W_ih^T + b_ih``; each step turns its slice into pre-activations and then
-                     into activated gates (the backward pass needs nothing else from the gates);
+                     into activated gates (the backward pass needs nothing else from the gates).
+                     A sweep with ``adds_input_bias`` gets ``x W_ih^T`` alone and adds ``bih``
+                     (``b_ih``, zeros without a bias) to each step's slice itself, so that the
+                     projection is one product and no second pass over the whole of ``P``;
 ``S (T+1, N, H)``    hidden states: step t reads ``S[t]`` and writes ``S[t+1]`` (reversed:
                      reads ``S[t+1]``, writes ``S[t]``), so outputs are a slice of ``S``;
 ``Y (T, N, H)``      outputs, only with a sequence mask (masked steps repeat or zero them);
 ``M (T, N)``         the mask (``has_mask``); ``RM (N, H)`` the recurrent-dropout mask
                      (``has_rm``), ``HM (N, H)`` scratch for ``S[t] ⊙ RM``;
 ``bhh (G,)``         ``b_hh`` (zeros without a recurrent bias), added after the recurrent product;
+``bih (G,)``         ``b_ih`` (zeros without a bias);
 ``WR``               ``W_hh^T (H, G)`` as column panels (``_numba_kernels.pack_panels``), copied
                      once per call;
 ``extra``            the cell's own buffers (LSTM: ``C``, ``TC``; GRU: ``HN``, ``HP``).
@@ -50,7 +54,7 @@ class Seq:
     """Buffers and flags of one compiled forward sweep (the cache of its backward sweep)."""
 
     __slots__ = ("sweep", "T", "N", "D", "H", "G", "reverse", "zero_out", "has_mask",
-                 "has_rm", "x", "P", "S", "Y", "M", "RM", "HM", "WR", "bhh", "extra", "ws",
+                 "has_rm", "x", "P", "S", "Y", "M", "RM", "HM", "WR", "bhh", "bih", "extra", "ws",
                  "owned", "__weakref__")
     sweep: CompiledSweep
     T: int
@@ -71,6 +75,7 @@ class Seq:
     HM: Array
     WR: Any
     bhh: Array
+    bih: Array
     extra: dict[str, Array]
     ws: Workspace | None
     owned: list[Array]
@@ -106,10 +111,14 @@ class CompiledSweep:
     ``state_grads``: how many per-step state gradients ``run_backward`` hands back into ``dS``
     (``h``; LSTM ``h, c``); 0, the default, for a sweep that cannot
     (``RNN.backward_with_state_grads`` then asks for the reference engine).
+    ``adds_input_bias``: its forward kernel adds ``q.bih`` to each step's ``P[t]`` before using
+    it (``_numba_kernels.forward_position`` does); False, the default, gets ``P`` with ``b_ih``
+    already in.
     """
 
     gates: int = 1
     state_grads: int = 0
+    adds_input_bias: bool = False
 
     def allocate(self, q: Seq, state: tuple[Array, ...], start: int) -> None:
         """Create the cell's extra buffers in ``q.extra``, initial states at index ``start``."""
@@ -175,18 +184,18 @@ def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ..
     q.T, q.N, q.D, q.H, q.G = T, N, D, H, G
     q.reverse, q.zero_out = bool(reverse), bool(zero_output)
     q.x = x_tm if keep_cache else None
-    scale = np.ones(G, dtype=dtype)
-    bias = np.zeros(G, dtype=dtype)
-    if cell.use_bias:
-        bias += prm["bias_ih"]
+    bias = np.array(prm["bias_ih"], dtype=dtype) if cell.use_bias else np.zeros(G, dtype=dtype)
+    q.bih = bias
     rb = cell.use_bias and cell.recurrent_bias
     q.bhh = np.array(prm["bias_hh"], dtype=dtype) if rb else np.zeros(G, dtype=dtype)
     P = q.empty((T, N, G), dtype)
     x2, P2, w_t = x_tm.reshape(T * N, D), P.reshape(T * N, G), prm["weight_ih"].T
+    add_bias = cell.use_bias and not sweep.adds_input_bias
 
     def project(r0: int, r1: int) -> None:
         np.matmul(x2[r0:r1], w_t, out=P2[r0:r1])
-        nk.project(P2[r0:r1], scale, bias)
+        if add_bias:
+            nk.add_bias(P2[r0:r1], bias)
 
     nk.parallel_rows(T * N, PRODUCT_ROWS, project)
     q.P = P

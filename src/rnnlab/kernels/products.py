@@ -41,7 +41,7 @@ def matmul(a: Array, b: Array, out: Array | None = None, engine_module: Any = No
     if np.may_share_memory(out, a) or np.may_share_memory(out, b):
         return np.matmul(a, b, out=out)  # blocks would overwrite operands others still read
     eng = engine_module if engine_module is not None else threads_module()
-    if eng is None:
+    if eng is None or eng.threads() == 1:
         return np.matmul(a, b, out=out)
     min_rows = max(_pool.MIN_ROWS, -(-MIN_BLOCK_WORK // max(k * n, 1)))
 

@@ -33,14 +33,14 @@ class Workspace:
     def __init__(self, per_shape: int = 4, max_bytes: int = 1 << 30) -> None:
         self.per_shape = per_shape
         self.max_bytes = max_bytes
-        self._free: dict[tuple[tuple[int, ...], str], list[Array]] = {}
+        self._free: dict[tuple[tuple[int, ...], np.dtype], list[Array]] = {}
         self._bytes = 0
         self._lock = threading.Lock()
         self._pending: list[list[Array]] = []
 
     def empty(self, shape: tuple[int, ...], dtype: Any) -> Array:
         """An array of ``shape`` and ``dtype`` (C order, contents undefined, as ``np.empty``)."""
-        key = (tuple(int(s) for s in shape), np.dtype(dtype).str)
+        key = (tuple(shape), np.dtype(dtype))   # NumPy integers hash as Python ones
         if self._pending:
             self._take_back_pending()
         with self._lock:
@@ -58,7 +58,7 @@ class Workspace:
                 a = arrays.pop()
                 if sys.getrefcount(a) > _SPARE_REFS or a.base is not None:
                     continue                       # a view of it, or it, is still in use
-                free = self._free.setdefault((a.shape, a.dtype.str), [])
+                free = self._free.setdefault((a.shape, a.dtype), [])
                 if len(free) < self.per_shape and self._bytes + a.nbytes <= self.max_bytes:
                     free.append(a)
                     self._bytes += a.nbytes

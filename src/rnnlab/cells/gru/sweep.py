@@ -21,13 +21,14 @@ from ...kernels.products import column_sums, matmul
 # Loops run along one batch row at a time over a gate block's contiguous columns (r and z
 # together), so that they vectorise; sigmoid is ``vsigmoid`` (``1 / (1 + exp(-z))``, no
 # cancellation: the reference's ``(tanh(z / 2) + 1) / 2`` loses relative accuracy for z << 0,
-# where both are within ~1e-16 absolute in float64 and ~6e-8 in float32); b_hh is added after
-# the recurrent product, as in the reference.
+# where both are within ~1e-16 absolute in float64 and ~6e-8 in float32); b_ih is added to the
+# input part here (``adds_input_bias``: ``P`` comes as ``x W_ih^T`` alone), b_hh after the
+# recurrent product, as in the reference.
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def gru_forward(P, S, HN, Y, WF, WB, bhh, HP, RM, HM, M, reverse, has_rm, has_mask, zero_out,
-                r0, r1):
+def gru_forward(P, S, HN, Y, WF, WB, bih, bhh, HP, RM, HM, M, reverse, has_rm, has_mask,
+                zero_out, r0, r1):
     """GRU (reset_after) over all steps: ``P[t]`` becomes (r, z, n), ``HN[t]`` keeps
     ``h W_hn^T + b_hn``, ``S`` the states."""
     T, N, G = P.shape
@@ -42,13 +43,13 @@ def gru_forward(P, S, HN, Y, WF, WB, bhh, HP, RM, HM, M, reverse, has_rm, has_ma
             for k in range(G):
                 hp[k] = hp[k] + bhh[k]
             for k in range(2 * H):
-                an[k] = nk.vsigmoid(an[k] + hp[k])
+                an[k] = nk.vsigmoid((an[k] + bih[k]) + hp[k])
             hnn = HN[t, n]
             hprev = S[ip, n]
             hout = S[io, n]
             for j in range(H):
                 hn = hp[2 * H + j]
-                nn = nk.vtanh(an[2 * H + j] + an[j] * hn)
+                nn = nk.vtanh((an[2 * H + j] + bih[2 * H + j]) + an[j] * hn)
                 an[2 * H + j] = nn
                 hnn[j] = hn
                 hout[j] = nn + an[H + j] * (hprev[j] - nn)
@@ -112,6 +113,7 @@ def gru_backward(P, S, HN, WF, WB, RM, M, dYt, dZ, dh, DZS, DR, DH, DHZ, carry, 
 class GRUSweep(CompiledSweep):
     gates = 3
     state_grads = 1
+    adds_input_bias = True
 
     def allocate(self, q: Seq, state: tuple[Any, ...], start: int) -> None:
         q.extra["HN"] = q.empty((q.T, q.N, q.H), q.P.dtype)
@@ -122,7 +124,7 @@ class GRUSweep(CompiledSweep):
         WF, WB = q.WR
         HN, HP = q.extra["HN"], q.extra["HP"]
         nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: gru_forward(
-            q.P, q.S, HN, Y, WF, WB, q.bhh, HP, q.RM, q.HM, q.M, q.reverse, q.has_rm,
+            q.P, q.S, HN, Y, WF, WB, q.bih, q.bhh, HP, q.RM, q.HM, q.M, q.reverse, q.has_rm,
             q.has_mask, q.zero_out, r0, r1))
 
     def run_backward(self, q: Seq, W: Any, dY: Any, dZ: Any, ds: list[Any], lo: int, hi: int,

@@ -19,12 +19,13 @@ from ...kernels.driver import CompiledSweep, Seq, scratch
 # Loops run along one batch row at a time over a gate block's contiguous columns, so that they
 # vectorise; sigmoid is ``vsigmoid`` (``1 / (1 + exp(-z))``, no cancellation: the reference's
 # ``(tanh(z / 2) + 1) / 2`` loses relative accuracy for z << 0, where both are within ~1e-16
-# absolute in float64 and ~6e-8 in float32); b_hh is added after the recurrent product, as in
-# the reference.
+# absolute in float64 and ~6e-8 in float32); b_ih is added to each step's slice of ``P``
+# before the recurrent product (``adds_input_bias``, in ``forward_position``), b_hh after it, as
+# in the reference.
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def lstm_forward(P, S, C, TC, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_mask,
+def lstm_forward(P, S, C, TC, Y, WF, WB, bih, bhh, RM, HM, M, reverse, has_rm, has_mask,
                  zero_out, r0, r1):
     """LSTM over all steps: ``P[t]`` becomes the activated gates (i, f, g, o), ``C``/``TC`` the
     cells and their tanh, ``S`` the hidden states."""
@@ -32,7 +33,7 @@ def lstm_forward(P, S, C, TC, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_ma
     H = G // 4
     t_prev = -1
     for i in range(T):
-        t, ip, io = nk.forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, r0, r1)
+        t, ip, io = nk.forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, bih, r0, r1)
         for n in range(r0, r1):
             an = P[t, n]
             # one loop per gate block, each counting from 0 (``range(2 * H, 3 * H)`` or slices
@@ -98,6 +99,7 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, dHt,
 class LSTMSweep(CompiledSweep):
     gates = 4
     state_grads = 2
+    adds_input_bias = True
 
     def allocate(self, q: Seq, state: tuple[Any, ...], start: int) -> None:
         C = q.empty((q.T + 1, q.N, q.H), q.P.dtype)
@@ -110,7 +112,7 @@ class LSTMSweep(CompiledSweep):
         WF, WB = q.WR
         C, TC = q.extra["C"], q.extra["TC"]
         nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: lstm_forward(
-            q.P, q.S, C, TC, Y, WF, WB, q.bhh, q.RM, q.HM, q.M, q.reverse, q.has_rm,
+            q.P, q.S, C, TC, Y, WF, WB, q.bih, q.bhh, q.RM, q.HM, q.M, q.reverse, q.has_rm,
             q.has_mask, q.zero_out, r0, r1))
 
     def run_backward(self, q: Seq, W: Any, dY: Any, dZ: Any, ds: list[Any], lo: int, hi: int,

@@ -17,11 +17,12 @@ from ...kernels.driver import CompiledSweep, Seq, scratch
 ACT_CODES = {"tanh": 0, "relu": 1, "linear": 2}
 
 # Loops run along one batch row at a time over its H contiguous values, so that they vectorise;
-# b_hh is added after the recurrent product, as in the reference.
+# b_ih is added to each step's slice of ``P`` before the recurrent product
+# (``adds_input_bias``, in ``forward_position``), b_hh after it, as in the reference.
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def simple_forward(P, S, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_mask, zero_out, act,
+def simple_forward(P, S, Y, WF, WB, bih, bhh, RM, HM, M, reverse, has_rm, has_mask, zero_out, act,
                    r0, r1):
     """``h_t = act(p_t + h_{t-1} W_hh^T + b_hh)`` for every step (act: 0 tanh, 1 relu,
     2 linear); ``P[t]`` keeps the pre-activation, ``S`` the states."""
@@ -29,7 +30,7 @@ def simple_forward(P, S, Y, WF, WB, bhh, RM, HM, M, reverse, has_rm, has_mask, z
     zero = P.dtype.type(0.0)
     t_prev = -1
     for i in range(T):
-        t, ip, io = nk.forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, r0, r1)
+        t, ip, io = nk.forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, bih, r0, r1)
         for n in range(r0, r1):
             an = P[t, n]
             hn = S[io, n]
@@ -86,6 +87,7 @@ def simple_backward(S, WF, WB, RM, M, dYt, dZ, dh, DZS, DH, carry, dHt, lo, hi, 
 class SimpleRNNSweep(CompiledSweep):
     gates = 1
     state_grads = 1
+    adds_input_bias = True
 
     def __init__(self, act: int) -> None:
         self.act = act
@@ -94,7 +96,7 @@ class SimpleRNNSweep(CompiledSweep):
         Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
         WF, WB = q.WR
         nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: simple_forward(
-            q.P, q.S, Y, WF, WB, q.bhh, q.RM, q.HM, q.M, q.reverse, q.has_rm, q.has_mask,
+            q.P, q.S, Y, WF, WB, q.bih, q.bhh, q.RM, q.HM, q.M, q.reverse, q.has_rm, q.has_mask,
             q.zero_out, self.act, r0, r1))
 
     def run_backward(self, q: Seq, W: Any, dY: Any, dZ: Any, ds: list[Any], lo: int, hi: int,
