@@ -203,10 +203,7 @@ def forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, bih, r0, r1):
     ``r0:r1``): the step's pre-activations ``(x_t W_ih^T + b_ih) + h_{t-1} W_hh^T``, for a sweep
     with ``adds_input_bias``."""
     t, ip, io = positions(i, T, reverse)
-    for n in range(r0, r1):
-        row = P[t, n]
-        for g in range(row.shape[0]):
-            row[g] = row[g] + bih[g]
+    add_bias(P[t, r0:r1], bih)
     mm_panels(recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, P[t, r0:r1], 1.0)
     return t, ip, io
 
@@ -539,7 +536,7 @@ DESCRIPTION += f", core {CORE} ({'panels for' if SMALL_GEMM else 'no'} small-mat
 
 
 # Without those kernels even a one-row product copies the whole weight at every call: a
-# batch-1 step's (1, 100) @ (100, 400) took 8.0 us as sgemm and 3.0 us as ``mm_rows``' passes
+# batch-1 step's (1, 100) @ (100, 400) took 8.0 us as sgemm and 2.2 us as ``mm_rows``' passes
 # over the weight's rows, (1, 128) @ (128, 512) 19.6 and 5.4 us, (2, 100) @ (100, 400) 11.8
 # and 6.2, while at 4 rows sgemm was ahead (8.6 against 14.0 us; float32, one thread, AMD EPYC
 # with OpenBLAS's Haswell kernels, benchmarks/RESULTS.md). Products of at most ``SMALL_ROWS``
