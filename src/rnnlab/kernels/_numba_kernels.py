@@ -18,6 +18,7 @@ from __future__ import annotations
 import ctypes
 import math
 import os
+import platform
 from typing import Any
 
 import llvmlite.binding as _llvm
@@ -494,6 +495,63 @@ def single_threaded_blas() -> None:
 
 
 _pool.THREAD_START.append(single_threaded_blas)
+
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+
+
+@intrinsic
+def _load_acquire(typingctx, flag):
+    """``flag[0]`` of an int64 array, read anew at every call (an atomic acquire load, which
+    the compiler may not hoist out of a loop)."""
+    if not (isinstance(flag, types.Array) and flag.dtype == types.int64):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        return builder.load_atomic(ary.data, "acquire", 8)
+    return types.int64(flag), codegen
+
+
+@intrinsic
+def _pause(typingctx):
+    """The x86 ``pause`` hint of a spin loop (nothing elsewhere)."""
+    def codegen(context, builder, sig, args):
+        if _X86:
+            fn = builder.module.declare_intrinsic(
+                "llvm.x86.sse2.pause", fnty=ir.FunctionType(ir.VoidType(), []))
+            builder.call(fn, [])
+        return context.get_dummy_value()
+    return types.void(), codegen
+
+
+@intrinsic
+def _store_release(typingctx, flag, value):
+    """``flag[0] = value`` of an int64 array, as an atomic release store."""
+    if not (isinstance(flag, types.Array) and flag.dtype == types.int64
+            and isinstance(value, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        v = context.cast(builder, args[1], sig.args[1], types.int64)
+        builder.store_atomic(v, ary.data, "release", 8)
+        return context.get_dummy_value()
+    return types.void(flag, value), codegen
+
+
+@njit(cache=True, nogil=True)
+def spin_until_changed(flag, seen, iterations, signal):
+    """Without the GIL: ``signal[0] = 1``, then spin until ``flag[0] != seen`` or
+    ``iterations`` rounds have passed; True when it changed (``_pool.SPIN``)."""
+    _store_release(signal, 1)
+    for _ in range(iterations):
+        if _load_acquire(flag) != seen:
+            return True
+        _pause()
+    return False
+
+
+_pool.SPIN = spin_until_changed
 
 
 def parallel_rows(rows: int, min_rows: int, fn) -> None:
