@@ -16,8 +16,8 @@ register), and only then sleeps on a condition. On a 2-core KVM guest a thread w
 sleep (a condition, or the GIL) started 35-55 us late; a caller that sleeps until the helpers
 are done pays that again at the end (53 us after the last block, 13 us with the spin and the
 signal written after the GIL is let go; two 1,600-row blocks of a (3200, 32) @ (32, 128)
-product). The spin
-is bounded: a pool left idle sleeps after ``SPIN_SECONDS`` and costs nothing. It is off by
+product). The spin is bounded: a pool left idle sleeps after ``SPIN_SECONDS`` and costs
+nothing. It is off by
 default (``SPIN_SECONDS = 0``) until the benchmark stops interleaving frameworks call by call:
 PyTorch's own OpenMP workers spin for about 10 ms after each parallel region, so in that
 interleaving each framework's spinning threads slow the other's next call.
@@ -41,6 +41,7 @@ SPIN_SECONDS = 0.0  # how long a waiting thread spins before it sleeps (0: off, 
 # spinning (threads sleep at once).
 SPIN: Callable[[np.ndarray, int, int, np.ndarray], bool] | None = None
 _spin_iterations: list[int] = []
+_NO_SIGNAL = np.zeros(1, dtype=np.int64)  # where a spin with nothing to signal writes
 
 
 def spin_iterations() -> int:
@@ -48,9 +49,9 @@ def spin_iterations() -> int:
     if not _spin_iterations:
         assert SPIN is not None
         flag, n = np.zeros(1, dtype=np.int64), 20_000
-        SPIN(flag, 0, 10, np.zeros(1, dtype=np.int64))
+        SPIN(flag, 0, 10, _NO_SIGNAL)
         t0 = time.perf_counter()
-        SPIN(flag, 0, n, np.zeros(1, dtype=np.int64))
+        SPIN(flag, 0, n, _NO_SIGNAL)
         per = max(time.perf_counter() - t0, 1e-9) / n
         _spin_iterations.append(max(1, int(SPIN_SECONDS / per)))
     return _spin_iterations[0]
@@ -64,9 +65,6 @@ def spin_until(flag: np.ndarray, seen: int, signal: np.ndarray | None = None) ->
         SPIN(flag, seen, spin_iterations(), _NO_SIGNAL if signal is None else signal)
     elif signal is not None:
         signal[0] = 1
-
-
-_NO_SIGNAL = np.zeros(1, dtype=np.int64)
 
 
 class _Job:
@@ -103,8 +101,7 @@ class _Pool:
     def __init__(self) -> None:
         self._cv = threading.Condition()
         self._job: _Job | None = None
-        self._generation = 0
-        self._posted = np.zeros(1, dtype=np.int64)  # the generation, for spinning helpers
+        self._posted = np.zeros(1, dtype=np.int64)  # the job's generation (spun on by helpers)
         self._threads: list[threading.Thread] = []
 
     def _helper(self) -> None:
@@ -116,9 +113,9 @@ class _Pool:
             spin_until(self._posted, seen, signal)
             signal = None
             with self._cv:
-                while self._generation == seen:
+                while self._posted[0] == seen:
                     self._cv.wait()
-                seen = self._generation
+                seen = int(self._posted[0])
                 job = self._job
             if job is not None and job.work():
                 signal = job.finished
@@ -140,8 +137,7 @@ class _Pool:
                 self._threads.append(t)
             job = _Job(fn, n)
             self._job = job
-            self._generation += 1
-            self._posted[0] = self._generation
+            self._posted[0] += 1
             self._cv.notify(threads - 1)
         if not job.work():
             spin_until(job.finished, 0)
