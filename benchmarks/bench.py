@@ -30,10 +30,18 @@ frameworks interleaved round by round inside one process so machine noise hits a
 * infer: one forward pass of the same model (no loss): ``predict_on_batch`` vs
   ``torch.inference_mode()`` + ``module(x)``.
 * A row's figure is the median over at least 5 interleaved rounds (``--rounds``; 5 in quick
-  mode, 7 in full mode, the medium config included), each round calling every framework once
-  with the starting framework rotating, after warm-up; rounds continue until ``--budget``
-  seconds are spent. tokens/s = batch × steps / median time. Ratios are PyTorch time ÷ rnnlab
-  time (> 1: rnnlab faster).
+  mode, 7 in full mode, the medium config included), after warm-up; rounds continue until
+  ``--budget`` seconds of rounds (wall clock) are spent. Each round gives every framework one
+  turn, the starting framework rotating, and each framework is timed as its users run it, alone
+  and back to back: a turn makes untimed calls for ``--settle`` seconds (20 ms at 2 threads and
+  more, none at 1 thread), at least ``--lead`` of them (1), and then the timed one. The untimed
+  calls outlast the other framework's spinning threads: PyTorch's OpenMP workers spin for about
+  10 ms after each parallel region, and rnnlab's pool for up to 2 ms, on the cores the next
+  call needs; they also wake the framework's own threads as the previous steps of a loop would,
+  and keep the cores busy (a pause would not: on this KVM guest code run just after a 30 ms
+  sleep ran up to 2x slower for its first few milliseconds). Calls interleaved one by one had
+  every 2-thread call under ~10 ms run beside PyTorch's spinning worker. tokens/s = batch ×
+  steps / median time. Ratios are PyTorch time ÷ rnnlab time (> 1: rnnlab faster).
 
 Row families:
 
@@ -79,10 +87,11 @@ Headline settings (each is printed, saved in the JSON meta and written into the 
   (as exporting ``MALLOC_MMAP_THRESHOLD_`` / ``MALLOC_TRIM_THRESHOLD_``), which made PyTorch
   steady at its faster figure; it applies to the whole process, so to every framework alike.
 
-rnnlab's own worker threads sleep when idle, and with its numba engine every product of a step
-(recurrent layers and Dense) runs on them with one BLAS thread per call (rnnlab.kernels._pool,
-rnnlab.kernels.products). The load average at start and end is recorded: ratios from a loaded
-machine are much noisier (do not publish them). The garbage collector stays on, as users run it.
+rnnlab's own worker threads spin for up to 2 ms when idle and then sleep, and with its numba
+engine every product of a step (recurrent layers and Dense) runs on them with one BLAS thread
+per call (rnnlab.kernels._pool, rnnlab.kernels.products). The load average at start and end
+is recorded: ratios from a loaded machine are much noisier (do not publish them). The garbage
+collector stays on, as users run it.
 
 Memory check (main rows, unless ``--no-extras``): a fresh process per framework builds the medium
 LSTM model, resets its peak-RSS counter (``/proc/self/clear_refs``) and runs one training step;
@@ -127,6 +136,8 @@ GATES = {"SimpleRNN": 1, "LSTM": 4, "GRU": 3}
 SEQ_LENGTHS = (50, 100, 200, 400, 800, 1600)
 SEQ_GROWTH_BAR = 1.5           # the speed issue: rnnlab's per-step cost within 1.5x of T=50
 MIN_ROUNDS = 5                 # the speed issue: medians over at least 5 interleaved rounds
+SETTLE_SECONDS = 0.02          # untimed calls opening each turn at threads > 1 (PyTorch's
+                               # workers spin ~10 ms after each parallel region)
 OPENBLAS_TUNING = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE")
 LR = 0.01
 HERE = Path(__file__).resolve().parent
@@ -156,6 +167,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                         "minimum rounds)")
     p.add_argument("--rounds", type=int, default=None,
                    help=f"minimum interleaved rounds per row (default {MIN_ROUNDS} quick, 7 full)")
+    p.add_argument("--settle", type=float, default=None,
+                   help="seconds of untimed calls that open each framework's turn (default "
+                        f"{SETTLE_SECONDS} at --threads > 1, 0 at 1 thread)")
+    p.add_argument("--lead", type=int, default=1,
+                   help="untimed calls, at least, before each timed one (default 1)")
     p.add_argument("--default-malloc", action="store_true",
                    help="keep glibc's default malloc thresholds")
     p.add_argument("--omp-wait-policy", default="default", choices=("default", "passive"),
@@ -555,23 +571,36 @@ def keras_steps(spec: Spec, cell: str, data: tuple) -> tuple[Callable, Callable]
 # timing
 # ---------------------------------------------------------------------------------------------
 def interleaved(fns: dict[str, Callable], warmup: int, budget: float, min_rounds: int,
-                max_rounds: int) -> tuple[dict[str, float], int]:
-    """``(median seconds per call of each function, rounds)``: every round calls each function
-    once, the starting function rotating; at least ``min_rounds``, then until ``budget``
-    seconds are spent (by the slowest function) or ``max_rounds``."""
+                max_rounds: int, settle: float = 0.0, lead: int = 0
+                ) -> tuple[dict[str, float], int]:
+    """``(median seconds per call of each function, rounds)``: every round gives each function
+    one turn, the starting function rotating; at least ``min_rounds``, then until ``budget``
+    seconds of rounds (wall clock, pauses and untimed calls included) are spent or
+    ``max_rounds``.
+
+    A turn makes untimed calls for at least ``settle`` seconds (and at least ``lead`` of them),
+    then the timed one, so that each framework is timed as its users run it, alone and back to
+    back: the untimed calls outlast the previous framework's spinning threads (PyTorch's OpenMP
+    workers spin for about 10 ms after each parallel region, on cores the next framework needs)
+    and wake this framework's own threads as the previous steps of a training loop would. The
+    turn keeps the cores busy instead of sleeping: on this benchmark's KVM guest, code run just
+    after a 30 ms sleep ran up to 2x slower for its first few milliseconds."""
     names = list(fns)
     for _ in range(warmup):
         for k in names:
             fns[k]()
     times: dict[str, list[float]] = {k: [] for k in names}
-    spent = 0.0
+    start = time.perf_counter()
     r = 0
-    while r < max_rounds and (r < min_rounds or spent < budget):
+    while r < max_rounds and (r < min_rounds or time.perf_counter() - start < budget):
         for k in names[r % len(names):] + names[:r % len(names)]:
+            t_turn, calls = time.perf_counter(), 0
+            while calls < lead or time.perf_counter() - t_turn < settle:
+                fns[k]()
+                calls += 1
             t0 = time.perf_counter()
             fns[k]()
             times[k].append(time.perf_counter() - t0)
-        spent += max(times[k][-1] for k in names)
         r += 1
     return {k: statistics.median(v) for k, v in times.items()}, r
 
@@ -582,18 +611,23 @@ class Timing:
     min_rounds: int
     max_rounds: int
     warmup: int
+    settle: float = 0.0
+    lead: int = 0
 
     def run(self, fns: dict[str, Callable], warmup: int | None = None
             ) -> tuple[dict[str, float], int]:
         return interleaved(fns, self.warmup if warmup is None else warmup, self.budget,
-                           self.min_rounds, self.max_rounds)
+                           self.min_rounds, self.max_rounds, self.settle, self.lead)
 
 
 def make_timing() -> Timing:
     quick = ARGS.quick
     budget = ARGS.budget if ARGS.budget is not None else (0.25 if quick else 3.0)
     rounds = ARGS.rounds if ARGS.rounds is not None else (MIN_ROUNDS if quick else 7)
-    return Timing(budget, max(1, rounds), max(rounds, 200 if quick else 1000), 2 if quick else 3)
+    settle = ARGS.settle if ARGS.settle is not None else (
+        SETTLE_SECONDS if ARGS.threads > 1 else 0.0)
+    return Timing(budget, max(1, rounds), max(rounds, 200 if quick else 1000), 2 if quick else 3,
+                  max(0.0, settle), max(0, ARGS.lead))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1184,6 +1218,7 @@ def run_meta(timing: Timing, keras: bool) -> dict[str, Any]:
         "keras": "installed (torch backend)" if keras else "not installed",
         "budget_s": timing.budget, "min_rounds": timing.min_rounds,
         "max_rounds": timing.max_rounds, "warmup": timing.warmup,
+        "settle_s": timing.settle, "lead_calls": timing.lead,
     }
 
 
@@ -1191,7 +1226,8 @@ def print_header(meta: dict[str, Any]) -> None:
     print(f"# {meta['command']}")
     for k in ("threads", "pinning", "affinity", "omp_wait_policy", "openblas_env_found",
               "openblas_env", "openblas_kernel", "malloc", "pools", "numpy", "torch",
-              "rnnlab_engine", "keras", "min_rounds", "loadavg_start"):
+              "rnnlab_engine", "keras", "min_rounds", "settle_s", "lead_calls",
+              "loadavg_start"):
         print(f"#   {k}: {meta[k]}")
     print(f"#   {setting_note('main', meta['mode'])}")
 

@@ -554,6 +554,159 @@ def spin_until_changed(flag, seen, iterations, signal):
 _pool.SPIN = spin_until_changed
 
 
+@intrinsic
+def _load_acquire_at(typingctx, arr, i):
+    """``arr[i]`` of an int64 array, as an atomic acquire load (read anew at every call)."""
+    if not (isinstance(arr, types.Array) and arr.dtype == types.int64
+            and isinstance(i, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [context.cast(builder, args[1], sig.args[1], types.intp)])
+        return builder.load_atomic(ptr, "acquire", 8)
+    return types.int64(arr, i), codegen
+
+
+@intrinsic
+def _fetch_add_at(typingctx, arr, i):
+    """``arr[i] += 1`` of an int64 array, atomically (acquire and release); the old value."""
+    if not (isinstance(arr, types.Array) and arr.dtype == types.int64
+            and isinstance(i, types.Integer)):
+        return None
+
+    def codegen(context, builder, sig, args):
+        ary = context.make_array(sig.args[0])(context, builder, args[0])
+        ptr = builder.gep(ary.data, [context.cast(builder, args[1], sig.args[1], types.intp)])
+        return builder.atomic_rmw("add", ptr, ir.Constant(ir.IntType(64), 1), "acq_rel")
+    return types.int64(arr, i), codegen
+
+
+# -- unit blocks: one step's product split by columns over the threads --------------------------
+# Split by batch rows, every thread multiplies its rows by the whole recurrent weight, and
+# OpenBLAS copies ("packs") that whole weight at every call: with 20 rows and 650 units a
+# thread's 10-row step took 735 us, where 20 rows times half of every gate's columns took 449
+# (one core, float32, OpenBLAS Haswell kernels; 200 units: 76 and 43 us). So with few rows per
+# thread and a large weight, a step is split by units instead: block b of a step owns units
+# ``unit_range(b)`` of every gate, for all rows, and multiplies by its own columns of W_hh^T,
+# packed side by side (``pack_units``: one product per block; four strided products, one per
+# gate, took 93 instead of 43 us at 200 units). Each step's blocks are claimed from a counter,
+# ``sync[2 i]``, and counted done in ``sync[2 i + 1]``; a thread with no block left spins until
+# every block of the step is done (the next step reads all of its states). A thread that never
+# comes only leaves its blocks to the others: nothing waits for a block no thread has claimed.
+NO_SYNC = np.zeros(2, dtype=np.int64)  # ``sync`` of a sweep split by rows (unused there)
+# Where they pay (2 threads, LSTM forward sweep): 650 units, 20 rows 31 -> 20 ms; 200 units, 20
+# rows 3.15 -> 2.58 ms; not at 128 units with 32 rows (11.6 -> 12.6 ms) or 64 rows (2.8 -> 3.1).
+UNIT_MIN_UNITS = 160   # smaller layers keep row blocks
+UNIT_MAX_ROWS = 12     # the most rows per thread that unit blocks take
+
+
+def unit_blocks(rows: int, units: int) -> int:
+    """Unit blocks per step for a sweep of ``rows`` batch rows over ``units`` units on this
+    engine's threads; 0: split by rows (``parallel_rows``) instead."""
+    nt = threads()
+    if nt < 2 or units < max(UNIT_MIN_UNITS, nt):
+        return 0
+    return nt if rows <= UNIT_MAX_ROWS * nt else 0
+
+
+def pack_units(w_t, blocks: int, gates: int):
+    """``(WU, bounds)``: ``W_hh^T (H, G)`` with the columns of each unit block side by side:
+    block ``b`` (units ``u0:u1``, ``unit_range``) is the ``(H, gates·(u1-u0))`` matrix
+    ``[gate 0 columns u0:u1 | gate 1 ... ]`` at ``WU[H·gates·u0 : H·gates·u1]``."""
+    H, G = w_t.shape
+    flat = np.empty(H * G, dtype=w_t.dtype)
+    for b in range(blocks):
+        u0, u1 = H * b // blocks, H * (b + 1) // blocks
+        U = u1 - u0
+        wb = flat[H * gates * u0:H * gates * u1].reshape(H, gates * U)
+        for g in range(gates):
+            wb[:, g * U:(g + 1) * U] = w_t[:, g * H + u0:g * H + u1]
+    return flat, np.array([0, G], dtype=np.int64)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def unit_range(b, K, H):
+    """Units ``(u0, u1)`` of block ``b`` of ``K``."""
+    return H * b // K, H * (b + 1) // K
+
+
+@njit(cache=True, nogil=True, inline="always")
+def claim_unit_block(sync, i):
+    """The next unclaimed block of processing position ``i`` (``>= K``: none left)."""
+    return _fetch_add_at(sync, 2 * i)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def finish_unit_block(sync, i):
+    """Count one block of position ``i`` done (its writes visible to whoever sees the count)."""
+    _fetch_add_at(sync, 2 * i + 1)
+
+
+@njit(cache=True, nogil=True, inline="always")
+def wait_unit_blocks(sync, i, K):
+    """Spin until all ``K`` blocks of position ``i`` are done."""
+    while _load_acquire_at(sync, 2 * i + 1) < K:
+        _pause()
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def forward_units(P, S, WU, Z, bih, t, ip, gates, u0, u1):
+    """Units ``u0:u1`` of every gate block of ``P[t]`` (all rows) become the step's
+    pre-activations ``(x_t W_ih^T + b_ih) + h_{t-1} W_hh^T``, as ``forward_position`` makes
+    them for a row block: the recurrent product is one BLAS call on the block's packed columns
+    (``pack_units``) into ``Z[:, gates·u0 : gates·u1]``, then added."""
+    N = P.shape[1]
+    H = S.shape[2]
+    U = u1 - u0
+    _mm(S[ip], WU[H * gates * u0:H * gates * u1].reshape((H, gates * U)),
+        Z[:, gates * u0:gates * u1], 0.0)
+    for n in range(N):
+        for g in range(gates):
+            pv = P[t, n, g * H + u0:g * H + u1]
+            bv = bih[g * H + u0:g * H + u1]
+            zv = Z[n, gates * u0 + g * U:gates * u0 + (g + 1) * U]
+            for k in range(U):
+                pv[k] = (pv[k] + bv[k]) + zv[k]
+
+
+@njit(cache=True, error_model="numpy", nogil=True)
+def backward_units(dz, WF, DH, dh, dZ, t, acc, gates, u0, u1):
+    """Units ``u0:u1`` of the state gradient (all rows), as ``close_bptt_step`` does for a
+    row block: ``dh = dz W_hh`` on the block's columns of ``W_hh (G, H)`` (``WF``, one
+    panel), and in a truncation window ``dZ[t] += dz`` on the block's gate columns."""
+    N, G = dz.shape
+    H = DH.shape[1]
+    _mm(dz, WF.reshape((G, H))[:, u0:u1], DH[:, u0:u1], 0.0)
+    for n in range(N):
+        dv, Dv = dh[n, u0:u1], DH[n, u0:u1]
+        for j in range(u1 - u0):
+            dv[j] = Dv[j]
+        if acc:
+            for g in range(gates):
+                zv, sv = dZ[t, n, g * H + u0:g * H + u1], dz[n, g * H + u0:g * H + u1]
+                for j in range(u1 - u0):
+                    zv[j] += sv[j]
+
+
+def pack_units_backward(w):
+    """``W_hh (G, H)`` as one panel (``backward_units`` takes its columns as they lie)."""
+    return np.ascontiguousarray(w).ravel().copy(), np.array([0, w.shape[1]], dtype=np.int64)
+
+
+def parallel_units(steps: int, fn) -> None:
+    """``fn(sync)`` on every engine thread at once (the calling one included), with
+    single-threaded BLAS; ``sync`` (int64, ``2 · steps``, zeros): the per-step block counters
+    that ``fn``'s threads share."""
+    nt = threads()
+    sync = np.zeros(2 * max(steps, 1), dtype=np.int64)
+    previous = _set_local(1)
+    try:
+        _pool.POOL.run(lambda i: fn(sync), nt, nt)
+    finally:
+        _set_local(previous)
+
+
 def parallel_rows(rows: int, min_rows: int, fn) -> None:
     """``fn(r0, r1)`` over row blocks of at least ``min_rows`` rows, on up to ``threads()``
     threads, always with single-threaded BLAS inside (see ``_pool``): BLAS's own threads never

@@ -17,10 +17,7 @@ sleep (a condition, or the GIL) started 35-55 us late; a caller that sleeps unti
 are done pays that again at the end (53 us after the last block, 13 us with the spin and the
 signal written after the GIL is let go; two 1,600-row blocks of a (3200, 32) @ (32, 128)
 product). The spin is bounded: a pool left idle sleeps after ``SPIN_SECONDS`` and costs
-nothing. It is off by
-default (``SPIN_SECONDS = 0``) until the benchmark stops interleaving frameworks call by call:
-PyTorch's own OpenMP workers spin for about 10 ms after each parallel region, so in that
-interleaving each framework's spinning threads slow the other's next call.
+nothing (PyTorch's OpenMP workers spin for about 10 ms after each parallel region).
 """
 
 from __future__ import annotations
@@ -35,7 +32,7 @@ import numpy as np
 
 MIN_ROWS = 8  # smallest row block worth a thread
 THREAD_START: list[Callable[[], Any]] = []  # run once in every helper thread as it starts
-SPIN_SECONDS = 0.0  # how long a waiting thread spins before it sleeps (0: off, see above)
+SPIN_SECONDS = 0.002  # how long a waiting thread spins before it sleeps (0: off)
 # ``SPIN(flag, seen, iterations, signal)``: with the GIL released, set ``signal[0] = 1``, then
 # spin until ``flag[0] != seen``, at most ``iterations`` times; True when it changed. None: no
 # spinning (threads sleep at once).

@@ -24,7 +24,8 @@ and indexed by time (not by processing order):
 ``bhh (G,)``         ``b_hh`` (zeros without a recurrent bias), added after the recurrent product;
 ``bih (G,)``         ``b_ih`` (zeros without a bias);
 ``WR``               ``W_hh^T (H, G)`` as column panels (``_numba_kernels.pack_panels``), copied
-                     once per call;
+                     once per call; with ``K`` unit blocks per step (``unit_blocks``), packed by
+                     blocks (``pack_units``) instead, and ``Z (N, G)`` their products;
 ``extra``            the cell's own buffers (LSTM: ``C``, ``TC``; GRU: ``HN``, ``HP``).
 
 The backward sweep writes ``dZ (T, N, G)`` (gradient of the pre-activations = of ``P``), then
@@ -54,8 +55,8 @@ class Seq:
     """Buffers and flags of one compiled forward sweep (the cache of its backward sweep)."""
 
     __slots__ = ("sweep", "T", "N", "D", "H", "G", "reverse", "zero_out", "has_mask",
-                 "has_rm", "x", "P", "S", "Y", "M", "RM", "HM", "WR", "bhh", "bih", "extra", "ws",
-                 "owned", "__weakref__")
+                 "has_rm", "x", "P", "S", "Y", "M", "RM", "HM", "WR", "K", "Z", "bhh", "bih",
+                 "extra", "ws", "owned", "__weakref__")
     sweep: CompiledSweep
     T: int
     N: int
@@ -74,6 +75,8 @@ class Seq:
     RM: Array
     HM: Array
     WR: Any
+    K: int
+    Z: Array
     bhh: Array
     bih: Array
     extra: dict[str, Array]
@@ -113,12 +116,15 @@ class CompiledSweep:
     (``RNN.backward_with_state_grads`` then asks for the reference engine).
     ``adds_input_bias``: its forward kernel adds ``q.bih`` to each step's ``P[t]`` before using
     it (``_numba_kernels.forward_position`` does); False, the default, gets ``P`` with ``b_ih``
-    already in.
+    already in. ``unit_blocks``: its forward kernel can also split each step by units
+    (``_numba_kernels.unit_blocks``): the driver then sets ``q.K`` (blocks per step, else 0),
+    packs ``q.WR`` with ``pack_units`` and gives ``q.Z (N, G)`` scratch.
     """
 
     gates: int = 1
     state_grads: int = 0
     adds_input_bias: bool = False
+    unit_blocks: bool = False
 
     def allocate(self, q: Seq, state: tuple[Array, ...], start: int) -> None:
         """Create the cell's extra buffers in ``q.extra``, initial states at index ``start``."""
@@ -199,16 +205,23 @@ def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ..
 
     nk.parallel_rows(T * N, PRODUCT_ROWS, project)
     q.P = P
+    q.has_mask = mask_tm is not None
+    q.has_rm = rec_mask is not None
+    units = sweep.unit_blocks and not (q.has_mask or q.has_rm)
+    q.K = nk.unit_blocks(N, H) if units else 0
     # W_hh^T (H, G): h @ W_hh^T as an NN product (1.5-2.7x faster than h @ W_hh.T)
-    q.WR = nk.pack_forward(prm["weight_hh"].T, N)
+    if q.K:
+        q.WR = nk.pack_units(prm["weight_hh"].T, q.K, sweep.gates)
+        q.Z = q.empty((N, G), dtype)
+    else:
+        q.WR = nk.pack_forward(prm["weight_hh"].T, N)
+        q.Z = dummy(dtype, 2)
     start = T if reverse else 0
     q.S = q.empty((T + 1, N, H), dtype)
     q.S[start] = state[0]
     sweep.allocate(q, state, start)
-    q.has_mask = mask_tm is not None
     q.M = mask_tm if mask_tm is not None else np.ones((1, 1), dtype=bool)
     q.Y = q.empty((T, N, H), dtype) if q.has_mask else None
-    q.has_rm = rec_mask is not None
     q.RM = (np.ascontiguousarray(rec_mask, dtype=dtype) if rec_mask is not None
             else dummy(dtype, 2))
     q.HM = q.empty((N, H), dtype) if q.has_rm else dummy(dtype, 2)
@@ -242,7 +255,9 @@ def backward(q: Seq, cell: Any, dYt: Array | None, dstate: tuple[Array, ...],
                 "(CompiledSweep.state_grads = 0): run under rnnlab.engine('reference')")
         dS = tuple(np.zeros((T, N, q.H), dtype=dtype) for _ in range(q.sweep.state_grads))
     dY = dummy(dtype, 3) if dYt is None else dYt
-    W = _kernels().pack_backward(cell.params["weight_hh"], N)
+    nk = _kernels()
+    w_hh = cell.params["weight_hh"]
+    W = nk.pack_units_backward(w_hh) if q.K and dS is None else nk.pack_backward(w_hh, N)
     acc = len(windows) > 1
     dZ = q.ws.empty((T, N, G), dtype) if q.ws is not None else np.empty((T, N, G), dtype)
     if acc:

@@ -6,6 +6,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import kernels
 from .._registry import register
 from .base import (
     Array,
@@ -236,6 +237,11 @@ class SparseCategoricalCrossentropy(Loss):
 
     def _compute(self, y_true: Array, y_pred: Array, need_grad: bool) -> tuple[Array, Array | None]:
         idx = y_true[..., None]
+        eng = kernels.threads_module() if self.from_logits and y_pred.ndim >= 2 else None
+        if eng is not None and y_pred.dtype in (np.float32, np.float64) and y_pred.size:
+            from .compiled import sparse_crossentropy_from_logits  # the same, compiled
+
+            return sparse_crossentropy_from_logits(y_pred, y_true, need_grad, eng)
         if self.from_logits:
             lse, softmax = _log_softmax_parts(y_pred, need_grad)
             picked = np.take_along_axis(y_pred, idx, axis=-1)

@@ -24,82 +24,146 @@ from ...kernels.driver import CompiledSweep, Seq, scratch
 # in the reference.
 
 
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def lstm_cells(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1, u0, u1):
+    """One step's LSTM equations on rows ``r0:r1`` and units ``u0:u1``: ``P[t]`` (the
+    pre-activations, recurrent product in) becomes the activated gates (i, f, g, o), then the
+    cell state ``c = f ⊙ c_prev + i ⊙ g``, its tanh and ``h = o ⊙ tanh(c)``; masked rows keep
+    ``c_prev``."""
+    H = S.shape[2]
+    # loops over views of each gate block's units, counting from 0 (an offset index, as in
+    # ``an[H + k]`` over ``range(u0, u1)``, or ``range(2 * H, 3 * H)``, stopped these loops
+    # vectorising: 5x slower)
+    bi, bf, bg, bo = bhh[u0:u1], bhh[H + u0:H + u1], bhh[2 * H + u0:2 * H + u1], bhh[3 * H + u0:]
+    for n in range(r0, r1):
+        an = P[t, n]
+        ai, af, ag, ao = an[u0:u1], an[H + u0:H + u1], an[2 * H + u0:2 * H + u1], an[3 * H + u0:]
+        for k in range(u1 - u0):
+            ai[k] = nk.vsigmoid(ai[k] + bi[k])
+        for k in range(u1 - u0):
+            af[k] = nk.vsigmoid(af[k] + bf[k])
+        for k in range(u1 - u0):
+            ag[k] = nk.vtanh(ag[k] + bg[k])
+        for k in range(u1 - u0):
+            ao[k] = nk.vsigmoid(ao[k] + bo[k])
+        cp, cn, tcn, hn = C[ip, n, u0:u1], C[io, n, u0:u1], TC[t, n, u0:u1], S[io, n, u0:u1]
+        for j in range(u1 - u0):
+            c = af[j] * cp[j] + ai[j] * ag[j]
+            tc = nk.vtanh(c)
+            cn[j] = c
+            tcn[j] = tc
+            hn[j] = ao[j] * tc
+        if has_mask and not M[t, n]:
+            for j in range(u1 - u0):
+                cn[j] = cp[j]
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def lstm_forward(P, S, C, TC, Y, WF, WB, bih, bhh, RM, HM, M, reverse, has_rm, has_mask,
-                 zero_out, r0, r1):
+                 zero_out, r0, r1, sync, K, Z):
     """LSTM over all steps: ``P[t]`` becomes the activated gates (i, f, g, o), ``C``/``TC`` the
-    cells and their tanh, ``S`` the hidden states."""
+    cells and their tanh, ``S`` the hidden states. ``K == 0``: rows ``r0:r1``, every unit;
+    else every row, each step's ``K`` unit blocks claimed through ``sync``, ``WF`` packed by
+    ``nk.pack_units`` and ``Z (N, G)`` scratch (no mask, no recurrent dropout: the driver's
+    ``Seq.K``)."""
     T, N, G = P.shape
     H = G // 4
     t_prev = -1
     for i in range(T):
-        t, ip, io = nk.forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, bih, r0, r1)
-        for n in range(r0, r1):
-            an = P[t, n]
-            # one loop per gate block, each counting from 0 (``range(2 * H, 3 * H)`` or slices
-            # of the row made these loops 2-3x slower: they no longer vectorised as well)
-            for k in range(2 * H):                              # i, f
-                an[k] = nk.vsigmoid(an[k] + bhh[k])
-            for k in range(H):                                  # g
-                an[2 * H + k] = nk.vtanh(an[2 * H + k] + bhh[2 * H + k])
-            for k in range(H):                                  # o
-                an[3 * H + k] = nk.vsigmoid(an[3 * H + k] + bhh[3 * H + k])
-            cp = C[ip, n]
-            cn = C[io, n]
-            tcn = TC[t, n]
-            hn = S[io, n]
-            for j in range(H):
-                c = an[H + j] * cp[j] + an[j] * an[2 * H + j]
-                tc = nk.vtanh(c)
-                cn[j] = c
-                tcn[j] = tc
-                hn[j] = an[3 * H + j] * tc
-            if has_mask and not M[t, n]:
-                for j in range(H):
-                    cn[j] = cp[j]
-        nk.finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
-        t_prev = t
+        if K == 0:
+            t, ip, io = nk.forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, bih,
+                                            r0, r1)
+            lstm_cells(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1, 0, H)
+            nk.finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
+            t_prev = t
+            continue
+        t, ip, io = nk.positions(i, T, reverse)
+        b = nk.claim_unit_block(sync, i)
+        while b < K:
+            u0, u1 = nk.unit_range(b, K, H)
+            nk.forward_units(P, S, WF, Z, bih, t, ip, 4, u0, u1)
+            lstm_cells(P, S, C, TC, M, bhh, t, ip, io, False, 0, N, u0, u1)
+            nk.finish_unit_block(sync, i)
+            b = nk.claim_unit_block(sync, i)
+        nk.wait_unit_blocks(sync, i, K)
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def lstm_grads(a, dyn, dhn, dcn, dzn, tcn, cpn, dCt, t, n, u0, u1):
+    """One row's LSTM step gradients on units ``u0:u1``: from the output gradient ``dyn``,
+    the carried ``dh``, ``dc`` (``dcn`` updated in place to ``dc_prev``) and the activated
+    gates ``a``, the pre-activation gradient ``dzn`` (i, f, g, o); ``dCt[t, n]`` (or None)
+    collects the total cell-state gradient."""
+    H = a.shape[0] // 4
+    one = a.dtype.type(1.0)
+    ai, af, ag, ao = a[u0:u1], a[H + u0:H + u1], a[2 * H + u0:2 * H + u1], a[3 * H + u0:3 * H + u1]
+    zi, zf = dzn[u0:u1], dzn[H + u0:H + u1]
+    zg, zo = dzn[2 * H + u0:2 * H + u1], dzn[3 * H + u0:3 * H + u1]
+    dy, dh, dc, tcv, cp = dyn[u0:u1], dhn[u0:u1], dcn[u0:u1], tcn[u0:u1], cpn[u0:u1]
+    for j in range(u1 - u0):
+        dhh = dy[j] + dh[j]
+        ig, fg, gg, og = ai[j], af[j], ag[j], ao[j]
+        tc = tcv[j]
+        dcc = dc[j] + dhh * og * (one - tc * tc)
+        if dCt is not None:
+            dCt[t, n, u0 + j] += dcc
+        zi[j] = dcc * gg * (ig * (one - ig))
+        zf[j] = dcc * cp[j] * (fg * (one - fg))
+        zg[j] = dcc * ig * (one - gg * gg)
+        zo[j] = dhh * tc * (og * (one - og))
+        dc[j] = dcc * fg
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
 def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, dHt, dCt, lo, hi,
-                  dlo, dhi, reverse, has_rm, has_mask, zero_out, acc, r0, r1):
+                  dlo, dhi, reverse, has_rm, has_mask, zero_out, acc, r0, r1, sync, K):
     """LSTM BPTT over processing positions ``hi-1 … lo``; ``dh``, ``dc`` updated in place;
-    ``dHt``, ``dCt`` (or None) collect every step's total gradients of ``h_t`` and ``c_t``."""
+    ``dHt``, ``dCt`` (or None) collect every step's total gradients of ``h_t`` and ``c_t``.
+    ``K == 0``: rows ``r0:r1``; else every row in ``K`` unit blocks per step, claimed through
+    ``sync`` in two phases (the gradients ``dz``; then ``dz W_hh`` on the block's columns of
+    ``WF``, ``W_hh (G, H)`` as one panel), with no mask, recurrent dropout or ``dHt``/``dCt``."""
     T, N, G = P.shape
     H = G // 4
-    one = dh.dtype.type(1.0)
     DY = np.zeros(H, dh.dtype)
     ZERO = np.zeros(H, dh.dtype)
     for i in range(hi - 1, lo - 1, -1):
         t, ip, _, has_dy, dz = nk.bptt_position(i, T, reverse, dlo, dhi, acc, DZS, dZ)
-        for n in range(r0, r1):
-            if has_mask and not M[t, n]:  # (an inlined helper here cost 2x: kept inline)
-                nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
-                continue
-            nk.add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out)
-            a = P[t, n]
-            dyn = nk.output_grads(dYt, carry, DY, ZERO, t, n, has_dy, has_mask, zero_out)
-            dhn, dcn, dzn, tcn, cpn = dh[n], dc[n], dz[n], TC[t, n], C[ip, n]
-            for j in range(H):
-                dhh = dyn[j] + dhn[j]
-                ig, fg, gg, og = a[j], a[H + j], a[2 * H + j], a[3 * H + j]
-                tc = tcn[j]
-                dcc = dcn[j] + dhh * og * (one - tc * tc)
-                if dCt is not None:
-                    dCt[t, n, j] += dcc
-                dzn[j] = dcc * gg * (ig * (one - ig))
-                dzn[H + j] = dcc * cpn[j] * (fg * (one - fg))
-                dzn[2 * H + j] = dcc * ig * (one - gg * gg)
-                dzn[3 * H + j] = dhh * tc * (og * (one - og))
-                dcn[j] = dcc * fg
-        nk.close_bptt_step(dz, WF, WB, DH, dh, RM, M, dZ, DZS, t, has_rm, has_mask, acc, r0, r1)
+        if K == 0:
+            for n in range(r0, r1):
+                if has_mask and not M[t, n]:  # (an inlined helper here cost 2x: kept inline)
+                    nk.skip_masked_row(dz, carry, dYt, t, n, has_dy, zero_out)
+                    continue
+                nk.add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out)
+                dyn = nk.output_grads(dYt, carry, DY, ZERO, t, n, has_dy, has_mask, zero_out)
+                lstm_grads(P[t, n], dyn, dh[n], dc[n], dz[n], TC[t, n], C[ip, n], dCt, t, n, 0,
+                           H)
+            nk.close_bptt_step(dz, WF, WB, DH, dh, RM, M, dZ, DZS, t, has_rm, has_mask, acc,
+                               r0, r1)
+            continue
+        b = nk.claim_unit_block(sync, 2 * i)
+        while b < K:
+            u0, u1 = nk.unit_range(b, K, H)
+            for n in range(N):
+                dyn = dYt[t, n] if has_dy else ZERO
+                lstm_grads(P[t, n], dyn, dh[n], dc[n], dz[n], TC[t, n], C[ip, n], None, t, n,
+                           u0, u1)
+            nk.finish_unit_block(sync, 2 * i)
+            b = nk.claim_unit_block(sync, 2 * i)
+        nk.wait_unit_blocks(sync, 2 * i, K)
+        b = nk.claim_unit_block(sync, 2 * i + 1)
+        while b < K:
+            u0, u1 = nk.unit_range(b, K, H)
+            nk.backward_units(dz, WF, DH, dh, dZ, t, acc, 4, u0, u1)
+            nk.finish_unit_block(sync, 2 * i + 1)
+            b = nk.claim_unit_block(sync, 2 * i + 1)
+        nk.wait_unit_blocks(sync, 2 * i + 1, K)
 
 
 class LSTMSweep(CompiledSweep):
     gates = 4
     state_grads = 2
     adds_input_bias = True
+    unit_blocks = True
 
     def allocate(self, q: Seq, state: tuple[Any, ...], start: int) -> None:
         C = q.empty((q.T + 1, q.N, q.H), q.P.dtype)
@@ -111,9 +175,15 @@ class LSTMSweep(CompiledSweep):
         Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
         WF, WB = q.WR
         C, TC = q.extra["C"], q.extra["TC"]
-        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: lstm_forward(
-            q.P, q.S, C, TC, Y, WF, WB, q.bih, q.bhh, q.RM, q.HM, q.M, q.reverse, q.has_rm,
-            q.has_mask, q.zero_out, r0, r1))
+
+        def sweep(r0: int, r1: int, sync: Any) -> None:
+            lstm_forward(q.P, q.S, C, TC, Y, WF, WB, q.bih, q.bhh, q.RM, q.HM, q.M, q.reverse,
+                         q.has_rm, q.has_mask, q.zero_out, r0, r1, sync, q.K, q.Z)
+
+        if q.K:
+            nk.parallel_units(q.T, lambda sync: sweep(0, q.N, sync))
+        else:
+            nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: sweep(r0, r1, nk.NO_SYNC))
 
     def run_backward(self, q: Seq, W: Any, dY: Any, dZ: Any, ds: list[Any], lo: int, hi: int,
                      dlo: int, dhi: int, acc: bool, dS: Any = None) -> None:
@@ -121,9 +191,17 @@ class LSTMSweep(CompiledSweep):
         WF, WB = W
         C, TC = q.extra["C"], q.extra["TC"]
         dHt, dCt = (None, None) if dS is None else dS
-        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: lstm_backward(
-            q.P, C, TC, WF, WB, q.RM, q.M, dY, dZ, ds[0], ds[1], DZS, DH, carry, dHt, dCt, lo,
-            hi, dlo, dhi, q.reverse, q.has_rm, q.has_mask, q.zero_out, acc, r0, r1))
+        K = q.K if dS is None else 0
+
+        def sweep(r0: int, r1: int, sync: Any) -> None:
+            lstm_backward(q.P, C, TC, WF, WB, q.RM, q.M, dY, dZ, ds[0], ds[1], DZS, DH, carry,
+                          dHt, dCt, lo, hi, dlo, dhi, q.reverse, q.has_rm, q.has_mask,
+                          q.zero_out, acc, r0, r1, sync, K)
+
+        if K:
+            nk.parallel_units(2 * q.T, lambda sync: sweep(0, q.N, sync))
+        else:
+            nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: sweep(r0, r1, nk.NO_SYNC))
 
     def final_state(self, q: Seq) -> tuple[Any, ...]:
         end = 0 if q.reverse else q.T

@@ -1,0 +1,108 @@
+"""Sweeps split by units instead of batch rows (``_numba_kernels.unit_blocks``): each step's
+product and equations in unit blocks claimed by whichever thread comes, the threads meeting at
+every step. Against the reference loop in float64 (1e-12), with blocks of unequal size, on 3
+threads, with the helpers absent (one thread does every block), and the rule that chooses it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+
+from rnnlab import kernels
+
+from .test_fastpath import _case, compare
+
+pytestmark = pytest.mark.skipif(not kernels.numba_status()[0], reason="numba engine unavailable")
+
+OPTIONS = [
+    {"return_sequences": True},
+    {"return_sequences": True, "go_backwards": True, "return_state": True},
+    {"return_sequences": True, "initial_state": True, "return_state": True},
+    {"return_sequences": True, "recurrent_bias": True},
+    {"use_bias": False},
+    {"truncate_gradient": 2, "return_sequences": True},
+    {"stacked": True, "return_sequences": True, "return_state": True, "initial_state": True},
+]
+
+
+@pytest.fixture
+def unit_blocks_always(three_threads: None, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Unit blocks for any layer of at least 3 units on 3 threads; returns the list that
+    counts the sweeps that ran in unit blocks."""
+    from rnnlab.kernels import _numba_kernels as nk
+
+    monkeypatch.setattr(nk, "UNIT_MIN_UNITS", 1)
+    monkeypatch.setattr(nk, "UNIT_MAX_ROWS", 1000)
+    calls: list[int] = []
+    run = nk.parallel_units
+
+    def counted(steps: int, fn: Any) -> None:
+        calls.append(steps)
+        run(steps, fn)
+
+    monkeypatch.setattr(nk, "parallel_units", counted)
+    return calls
+
+
+@pytest.mark.parametrize("opts", OPTIONS, ids=lambda o: "-".join(f"{k}={v}" for k, v in
+                                                                  o.items()))
+def test_unit_blocks_equal_reference(opts: dict[str, Any], unit_blocks_always: list[int],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    build, x, kw = _case("lstm", opts, batch=4, units=7)   # blocks of 2, 2 and 3 units
+    compare("compiled", monkeypatch, build, x, **kw)
+    steps = x.shape[1]  # a forward sweep syncs once per step, BPTT twice
+    assert {steps, 2 * steps} <= set(unit_blocks_always), unit_blocks_always
+
+
+def test_unit_blocks_without_helpers(unit_blocks_always: list[int],
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """A helper that never comes leaves its blocks to the calling thread: same numbers, no
+    wait for a block that no thread claimed."""
+    from rnnlab.kernels import _pool
+
+    def alone(fn: Any, n: int, threads: int) -> None:
+        for i in range(n):
+            fn(i)
+
+    monkeypatch.setattr(_pool.POOL, "run", alone)
+    build, x, kw = _case("lstm", {"return_sequences": True, "go_backwards": True}, batch=4,
+                         units=7)
+    compare("compiled", monkeypatch, build, x, **kw)
+    assert unit_blocks_always
+
+
+@pytest.mark.parametrize("opts", [{"return_sequences": True, "mask": "ragged"},
+                                  {"dropout": 0.2, "recurrent_dropout": 0.3}])
+def test_masks_and_recurrent_dropout_keep_row_blocks(opts: dict[str, Any],
+                                                     unit_blocks_always: list[int],
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    build, x, kw = _case("lstm", opts, batch=4, units=7)
+    compare("compiled", monkeypatch, build, x, **kw)
+    assert not unit_blocks_always
+
+
+def test_unit_block_rule(monkeypatch: pytest.MonkeyPatch) -> None:
+    from rnnlab.kernels import _numba_kernels as nk
+
+    monkeypatch.setattr(nk, "threads", lambda: 2)
+    assert nk.unit_blocks(20, 650) == 2          # few rows per thread, a large weight
+    assert nk.unit_blocks(20, 200) == 2
+    assert nk.unit_blocks(64, 650) == 0          # enough rows per thread
+    assert nk.unit_blocks(20, 64) == 0           # a small weight
+    monkeypatch.setattr(nk, "threads", lambda: 1)
+    assert nk.unit_blocks(20, 650) == 0
+
+
+def test_pack_units_layout() -> None:
+    from rnnlab.kernels import _numba_kernels as nk
+
+    H, gates, K = 7, 4, 3
+    w_t = np.arange(H * gates * H, dtype=np.float64).reshape(H, gates * H)
+    flat, _ = nk.pack_units(w_t, K, gates)
+    for b in range(K):
+        u0, u1 = H * b // K, H * (b + 1) // K
+        block = flat[H * gates * u0:H * gates * u1].reshape(H, gates * (u1 - u0))
+        want = np.concatenate([w_t[:, g * H + u0:g * H + u1] for g in range(gates)], axis=1)
+        np.testing.assert_array_equal(block, want)
