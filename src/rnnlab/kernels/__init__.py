@@ -11,10 +11,12 @@ Two engines compute the same numbers (tested against each other in float64 to 1e
                ulp in float32, 4e-16 in float64). Compiled once per machine (``cache=True``).
                With several BLAS threads the batch rows are split into blocks that run on that
                many threads, one hand-off per sweep, with single-threaded BLAS inside (``_pool``;
-               the limit is each thread's own, nothing process-wide changes); the
-               whole-sequence products and ``Dense``'s are split the same way
-               (``products.matmul``). The recurrent weight is copied once per call into column
-               panels small enough for OpenBLAS's small-matrix kernels (``pack_panels``).
+               the limit is each thread's own, nothing process-wide changes); a sweep
+               with few rows per thread and a large weight splits each step by units
+               instead (``_numba_kernels.unit_blocks``; LSTM); the whole-sequence products
+               and ``Dense``'s are split by rows (``products.matmul``). The recurrent
+               weight is copied once per call into column panels small enough for
+               OpenBLAS's small-matrix kernels (``pack_panels``).
 ``reference``  the readable loop over ``cell.step`` / ``cell.step_backward``
                (``rnnlab.layers.sweep``), for every cell.
 

@@ -33,6 +33,11 @@ the gradient is that of the clipped function (zero where a probability was clipp
 end points counting as inside, as ``torch.clamp``). Keras's TensorFlow backend additionally adds
 ``eps`` inside the logs of the probability BCE; this module follows the other backends.
 
+``SparseCategoricalCrossentropy(from_logits=True)`` runs compiled on the compiled engine
+(``rnnlab.losses.compiled``: the same equations one row at a time, rows over the engine's
+threads; 1e-12 from this NumPy reference in float64), and as written here under
+``rnnlab.engine("reference")`` or without numba.
+
 Shapes: ``y_true`` must have ``y_pred``'s shape, except that a trailing size-1 axis may be absent
 from either (``(N,)`` labels for ``(N, 1)`` outputs, ``(N, T)`` for ``(N, T, 1)``); sparse labels
 have shape ``y_pred.shape[:-1]`` (or with a trailing 1). A 1-D ``y_pred`` of an element-wise loss

@@ -26,7 +26,7 @@ from numba import njit
 
 from ..kernels import _numba_kernels as nk
 
-MIN_ROWS = 8        # smallest row block per thread
+MIN_BLOCK = 1 << 16  # logits below which a row block is not worth a thread hand-off
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -108,5 +108,5 @@ def sparse_crossentropy_from_logits(z: Any, labels: Any, need_grad: bool,
         g = grad if grad is not None else np.empty((1, C), dtype=z2.dtype)
         sparse_softmax_xent(z2, lab, values, g, need_grad, r0, r1)
 
-    engine_module.parallel_rows(R, MIN_ROWS, rows)
+    engine_module.parallel_rows(R, max(1, -(-MIN_BLOCK // max(C, 1))), rows)
     return values.reshape(z.shape[:-1]), None if grad is None else grad.reshape(z.shape)
