@@ -127,10 +127,9 @@ class Dense(Layer):
 
     def forward(self, inputs: Any, training: bool = False, mask: Any = None) -> tuple[Any, Any]:
         x = self._check(inputs)
-        z = matmul(x.reshape(-1, x.shape[-1]), self.params["weight"].T)
+        bias = self.params["bias"] if self.use_bias else None
+        z = matmul(x.reshape(-1, x.shape[-1]), self.params["weight"].T, bias=bias)
         z = z.reshape(x.shape[:-1] + (-1,))
-        if self.use_bias:
-            z += self.params["bias"]
         y = _act_forward(self.activation, z)
         return y, (x, y)
 
