@@ -45,7 +45,7 @@ from typing import Any
 import numpy as np
 
 from ..cells.base import Array
-from .products import column_sums, matmul
+from .products import column_sums, matmul, matmul_add
 from .workspace import Workspace
 
 PRODUCT_ROWS = 64  # smallest row block (steps × batch) of a whole-sequence product per thread
@@ -154,7 +154,7 @@ class CompiledSweep:
         """``weight_hh`` (and ``bias_hh``) gradients from ``dZ (T·N, G)``, the recurrent
         operands ``prev (T·N, H)`` and ``bsum``, the column sums of ``dZ`` (None without
         bias); ``weight_ih``/``bias_ih`` are done by the caller."""
-        cell.grads["weight_hh"] += matmul(dZ2.T, prev2, engine_module=_kernels())
+        matmul_add(dZ2.T, prev2, cell.grads["weight_hh"], engine_module=_kernels())
         if bsum is not None and cell.recurrent_bias:
             cell.grads["bias_hh"] += bsum
 
@@ -298,7 +298,7 @@ def params_backward(q: Seq, cell: Any, dZ: Array, need_dx: bool = True) -> Array
     prev = q.S[1:] if q.reverse else q.S[:T]                            # state before each step
     if q.has_rm:
         prev = prev * q.RM
-    cell.grads["weight_ih"] += matmul(dZ2.T, x2, engine_module=nk)
+    matmul_add(dZ2.T, x2, cell.grads["weight_ih"], engine_module=nk)
     bsum = column_sums(dZ2, nk) if cell.use_bias else None
     if bsum is not None:
         cell.grads["bias_ih"] += bsum

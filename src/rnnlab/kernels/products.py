@@ -24,6 +24,7 @@ from . import _pool, threads_module
 
 Array = np.ndarray
 MIN_BLOCK_WORK = 1 << 20  # multiply-adds below which a row block is not worth a thread hand-off
+ADD_CHUNK = 1 << 20       # elements of the temporary product of one chunk of ``matmul_add``
 
 
 def matmul(a: Array, b: Array, out: Array | None = None, engine_module: Any = None,
@@ -56,6 +57,37 @@ def matmul(a: Array, b: Array, out: Array | None = None, engine_module: Any = No
             out[r0:r1] += bias
 
     eng.parallel_rows(m, min_rows, block)
+    return out
+
+
+def matmul_add(a: Array, b: Array, out: Array, engine_module: Any = None) -> Array:
+    """``out += a @ b`` (2-D, as ``matmul``), a chunk of rows at a time: each chunk's product
+    goes into a temporary of at most ``ADD_CHUNK`` elements and is added to its rows, so that no
+    temporary the size of ``out`` exists (a 10,000-class head's weight gradient is 26 MB in
+    float32). The same numbers as ``out += matmul(a, b)``: every element is still one dot
+    product over the whole ``k``, then added."""
+    if a.ndim != 2 or b.ndim != 2 or out.shape != (a.shape[0], b.shape[1]):
+        raise ValueError(f"matmul_add expects (m, k) @ (k, n) into (m, n), got shapes "
+                         f"{a.shape}, {b.shape} and {out.shape}")
+    m, k = a.shape
+    n = b.shape[1]
+    chunk = max(1, ADD_CHUNK // max(n, 1))
+    dtype = np.result_type(a, b)
+
+    def block(r0: int, r1: int) -> None:
+        tmp = np.empty((min(chunk, r1 - r0), n), dtype=dtype)
+        for c0 in range(r0, r1, chunk):
+            c1 = min(c0 + chunk, r1)
+            part = tmp[:c1 - c0]
+            np.matmul(a[c0:c1], b, out=part)
+            out[c0:c1] += part
+
+    eng = engine_module if engine_module is not None else threads_module()
+    if eng is None or eng.threads() == 1 or np.may_share_memory(out, a) or np.may_share_memory(
+            out, b):
+        block(0, m)
+    else:
+        eng.parallel_rows(m, max(_pool.MIN_ROWS, -(-MIN_BLOCK_WORK // max(k * n, 1))), block)
     return out
 
 

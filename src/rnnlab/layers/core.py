@@ -28,7 +28,7 @@ import numpy as np
 
 from .. import activations, backend, initializers
 from .._registry import register
-from ..kernels.products import column_sums, matmul
+from ..kernels.products import column_sums, matmul, matmul_add
 from .base import Layer
 
 Array = np.ndarray
@@ -147,7 +147,7 @@ class Dense(Layer):
         g = np.asarray(d_outputs, dtype=self.dtype)
         dz = _act_backward(self.activation, y, g)
         dz2 = dz.reshape(-1, self.units)
-        self.grads["weight"] += matmul(dz2.T, x.reshape(-1, x.shape[-1]))
+        matmul_add(dz2.T, x.reshape(-1, x.shape[-1]), self.grads["weight"])
         if self.use_bias:
             self.grads["bias"] += column_sums(dz2)
         return dz2

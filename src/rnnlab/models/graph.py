@@ -128,13 +128,15 @@ def run_forward(nodes: list[Node], feeds: dict[int, Any], training: bool,
 
 def run_backward(nodes: list[Node], values: dict[int, Any], caches: list[Any],
                  seeds: dict[int, np.ndarray], data: set[int] | None = None) -> dict[int, Any]:
-    """Backpropagate from ``seeds`` (id(tensor) -> gradient); returns gradients by tensor id.
-    A node whose inputs are all in ``data`` (tensor ids whose gradient nobody reads) only adds
-    its parameter gradients (``Layer.backward_params``)."""
-    grads: dict[int, Any] = dict(seeds)
+    """Backpropagate from ``seeds`` (id(tensor) -> gradient; the dict is consumed); returns
+    the gradients of the tensors no node produced (the model inputs) by tensor id. A node's
+    output gradients are dropped once it has used them, so that each is freed as early as
+    autograd frees its own. A node whose inputs are all in ``data`` (tensor ids whose gradient
+    nobody reads) only adds its parameter gradients (``Layer.backward_params``)."""
+    grads: dict[int, Any] = seeds
     data = data or set()
     for node, cache in zip(reversed(nodes), reversed(caches)):
-        d_outs = [grads.get(id(t)) for t in node.outputs]
+        d_outs = [grads.pop(id(t), None) for t in node.outputs]
         if getattr(node.layer, "activity_regularizer", None) is not None:
             outs = [values[id(t)] for t in node.outputs]
             d_outs = regularization.activity_grads(node.layer, outs, d_outs)

@@ -58,11 +58,14 @@ class BaseModel(Trainer):
         raise NotImplementedError
 
     def backward(self, d_outputs: list[Any], cache: Any,
-                 input_grads: bool = True) -> list[Any]:
+                 input_grads: bool = True, release: bool = False) -> list[Any]:
         """Backpropagate ``d_outputs``; parameter gradients are added into the layers. Returns
         the gradients of the model inputs; with ``input_grads=False`` (training: inputs are
         data) layers fed only by model inputs skip their input-gradient work
-        (``Layer.backward_params``) and the result is ``[None, ...]``."""
+        (``Layer.backward_params``) and the result is ``[None, ...]``. ``release=True``
+        empties the list ``d_outputs`` (the caller's own), so that each output gradient is
+        freed as soon as its layer has used it (``train_on_batch``: the logits' gradient of a
+        10,000-class head is 27 MB)."""
         raise NotImplementedError
 
     # -- layers and parameters ---------------------------------------------------------------------
@@ -287,12 +290,14 @@ class Model(BaseModel):
         return outs, out_masks, (values, caches)
 
     def backward(self, d_outputs: list[Any], cache: Any,
-                 input_grads: bool = True) -> list[Any]:
+                 input_grads: bool = True, release: bool = False) -> list[Any]:
         values, caches = cache
         seeds: dict[int, Any] = {}
         for t, d in zip(self._outputs, d_outputs):
             if d is not None:
                 seeds[id(t)] = d if id(t) not in seeds else seeds[id(t)] + d
+        if release:
+            d_outputs.clear()
         data = set() if input_grads else {id(t) for t in self._inputs}
         grads = run_backward(self._nodes, values, caches, seeds, data)
         return [grads.get(id(t)) for t in self._inputs]

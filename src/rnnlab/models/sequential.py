@@ -176,12 +176,14 @@ class Sequential(BaseModel):
         return [values[id(last)]], [masks.get(id(last))], (values, caches)
 
     def backward(self, d_outputs: list[Any], cache: Any,
-                 input_grads: bool = True) -> list[Any]:
+                 input_grads: bool = True, release: bool = False) -> list[Any]:
         head, nodes = self._chain()
         values, caches = cache
         data = set() if input_grads else {id(head)}
-        grads = run_backward(nodes, values, caches, {id(nodes[-1].outputs[0]): d_outputs[0]},
-                             data)
+        seeds = {id(nodes[-1].outputs[0]): d_outputs[0]}
+        if release:
+            d_outputs.clear()
+        grads = run_backward(nodes, values, caches, seeds, data)
         return [grads.get(id(head))]
 
     # -- configuration -----------------------------------------------------------------------------

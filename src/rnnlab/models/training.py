@@ -45,7 +45,7 @@ class Trainer(CompileMixin, InputAdapter):
         total, per, grads = self._losses_and_grads(ys, outs, out_masks, sw)
         total += self._penalty()
         self.zero_grad()  # type: ignore[attr-defined]
-        self.backward(grads, cache, input_grads=False)  # type: ignore[attr-defined]
+        self.backward(grads, cache, input_grads=False, release=True)  # type: ignore
         trainable = [layer for layer in regularization.with_sublayers(self.layers)  # type: ignore
                      if layer.trainable]
         for layer in trainable:

@@ -7,7 +7,7 @@ from typing import Any
 
 from .._registry import register
 from ..schedules import LearningRateSchedule
-from .base import Array, Optimizer, _float_arg
+from .base import Array, Optimizer, _float_arg, subtract_scaled
 
 
 @register
@@ -44,7 +44,7 @@ class SGD(Optimizer):
             else:
                 param += m
         else:
-            param -= grad * lr
+            subtract_scaled(param, grad, lr)
 
     def get_config(self) -> dict[str, Any]:
         cfg = super().get_config()

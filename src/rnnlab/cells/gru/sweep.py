@@ -16,7 +16,7 @@ from numba import njit
 from ...kernels import _numba_kernels as nk
 from ...kernels._pool import MIN_ROWS
 from ...kernels.driver import CompiledSweep, Seq, scratch
-from ...kernels.products import column_sums, matmul
+from ...kernels.products import column_sums, matmul_add
 
 # Loops run along one batch row at a time over a gate block's contiguous columns (r and z
 # together), so that they vectorise; sigmoid is ``vsigmoid`` (``1 / (1 + exp(-z))``, no
@@ -144,8 +144,8 @@ class GRUSweep(CompiledSweep):
         """reset_after: ``W_hn`` and ``b_hn`` see ``r ⊙ dn``."""
         H, R = q.H, q.T * q.N
         dn_r = dZ2[:, 2 * H:] * q.P.reshape(R, q.G)[:, :H]
-        cell.grads["weight_hh"][:2 * H] += matmul(dZ2[:, :2 * H].T, prev2, engine_module=nk)
-        cell.grads["weight_hh"][2 * H:] += matmul(dn_r.T, prev2, engine_module=nk)
+        matmul_add(dZ2[:, :2 * H].T, prev2, cell.grads["weight_hh"][:2 * H], engine_module=nk)
+        matmul_add(dn_r.T, prev2, cell.grads["weight_hh"][2 * H:], engine_module=nk)
         if bsum is not None and cell.recurrent_bias:
             cell.grads["bias_hh"][:2 * H] += bsum[:2 * H]
             cell.grads["bias_hh"][2 * H:] += column_sums(dn_r, nk)
