@@ -55,7 +55,7 @@ def measure(cfg: str, rounds: int) -> dict[str, float | str]:
     net = torch.nn.LSTM(D, H, L, batch_first=True)
     head = torch.nn.Linear(H, C)
     xt = torch.from_numpy(x)
-    K = nk.unit_blocks(N, H)
+    K = nk.unit_blocks(N, H, 4)
     nt = nk.threads()
     rows = N if K else -(-N // nt)
     cols = 4 * H // nt if K else 4 * H

@@ -1,7 +1,8 @@
 """Sweeps split by units instead of batch rows (``_numba_kernels.unit_blocks``): each step's
 product and equations in unit blocks claimed by whichever thread comes, the threads meeting at
 every step. Against the reference loop in float64 (1e-12), with blocks of unequal size, on 3
-threads, with the helpers absent (one thread does every block), and the rule that chooses it."""
+threads, with the helpers absent (one thread does every block), and the rule that chooses it.
+LSTM: forward and BPTT; SimpleRNN: forward (its BPTT keeps row blocks)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def unit_blocks_always(three_threads: None, monkeypatch: pytest.MonkeyPatch) -> 
     counts the sweeps that ran in unit blocks."""
     from rnnlab.kernels import _numba_kernels as nk
 
-    monkeypatch.setattr(nk, "UNIT_MIN_UNITS", 1)
+    monkeypatch.setattr(nk, "UNIT_MIN_WEIGHT", 1)
     monkeypatch.setattr(nk, "UNIT_MAX_ROWS", 1000)
     calls: list[int] = []
     run = nk.parallel_units
@@ -46,14 +47,17 @@ def unit_blocks_always(three_threads: None, monkeypatch: pytest.MonkeyPatch) -> 
     return calls
 
 
+@pytest.mark.parametrize("cell", ["lstm", "simple", "simple_relu"])
 @pytest.mark.parametrize("opts", OPTIONS, ids=lambda o: "-".join(f"{k}={v}" for k, v in
                                                                   o.items()))
-def test_unit_blocks_equal_reference(opts: dict[str, Any], unit_blocks_always: list[int],
+def test_unit_blocks_equal_reference(cell: str, opts: dict[str, Any],
+                                     unit_blocks_always: list[int],
                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    build, x, kw = _case("lstm", opts, batch=4, units=7)   # blocks of 2, 2 and 3 units
+    build, x, kw = _case(cell, opts, batch=4, units=7)   # blocks of 2, 2 and 3 units
     compare("compiled", monkeypatch, build, x, **kw)
-    steps = x.shape[1]  # a forward sweep syncs once per step, BPTT twice
-    assert {steps, 2 * steps} <= set(unit_blocks_always), unit_blocks_always
+    steps = x.shape[1]  # a forward sweep syncs once per step, the LSTM's BPTT twice
+    want = {steps, 2 * steps} if cell == "lstm" else {steps}
+    assert want <= set(unit_blocks_always), unit_blocks_always
 
 
 def test_unit_blocks_without_helpers(unit_blocks_always: list[int],
@@ -87,12 +91,14 @@ def test_unit_block_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     from rnnlab.kernels import _numba_kernels as nk
 
     monkeypatch.setattr(nk, "threads", lambda: 2)
-    assert nk.unit_blocks(20, 650) == 2          # few rows per thread, a large weight
-    assert nk.unit_blocks(20, 200) == 2
-    assert nk.unit_blocks(64, 650) == 0          # enough rows per thread
-    assert nk.unit_blocks(20, 64) == 0           # a small weight
+    assert nk.unit_blocks(20, 650, 4) == 2       # few rows per thread, a large weight
+    assert nk.unit_blocks(20, 200, 4) == 2
+    assert nk.unit_blocks(20, 650, 1) == 2       # SimpleRNN: one gate
+    assert nk.unit_blocks(20, 200, 1) == 0       # ... whose 200-unit weight is small
+    assert nk.unit_blocks(64, 650, 4) == 0       # enough rows per thread
+    assert nk.unit_blocks(20, 64, 4) == 0        # a small weight
     monkeypatch.setattr(nk, "threads", lambda: 1)
-    assert nk.unit_blocks(20, 650) == 0
+    assert nk.unit_blocks(20, 650, 4) == 0
 
 
 def test_pack_units_layout() -> None:

@@ -595,17 +595,19 @@ def _fetch_add_at(typingctx, arr, i):
 # every block of the step is done (the next step reads all of its states). A thread that never
 # comes only leaves its blocks to the others: nothing waits for a block no thread has claimed.
 NO_SYNC = np.zeros(2, dtype=np.int64)  # ``sync`` of a sweep split by rows (unused there)
-# Where they pay (2 threads, LSTM forward sweep): 650 units, 20 rows 31 -> 20 ms; 200 units, 20
+# Where they pay (2 threads, forward sweep): LSTM 650 units, 20 rows 31 -> 20 ms; 200 units, 20
 # rows 3.15 -> 2.58 ms; not at 128 units with 32 rows (11.6 -> 12.6 ms) or 64 rows (2.8 -> 3.1).
-UNIT_MIN_UNITS = 160   # smaller layers keep row blocks
-UNIT_MAX_ROWS = 12     # the most rows per thread that unit blocks take
+# SimpleRNN (one gate, a weight a quarter the size): 650 units, 20 rows, inference of two layers
+# and a Dense 25.3 -> 23.3 ms, but 200 units 3.6 -> 4.2 ms. So the rule is the weight's size.
+UNIT_MIN_WEIGHT = 1 << 17  # recurrent weights of fewer elements (H x G) keep row blocks
+UNIT_MAX_ROWS = 12         # the most rows per thread that unit blocks take
 
 
-def unit_blocks(rows: int, units: int) -> int:
-    """Unit blocks per step for a sweep of ``rows`` batch rows over ``units`` units on this
-    engine's threads; 0: split by rows (``parallel_rows``) instead."""
+def unit_blocks(rows: int, units: int, gates: int) -> int:
+    """Unit blocks per step for a sweep of ``rows`` batch rows over ``units`` units of
+    ``gates`` gates on this engine's threads; 0: split by rows (``parallel_rows``) instead."""
     nt = threads()
-    if nt < 2 or units < max(UNIT_MIN_UNITS, nt):
+    if nt < 2 or units < nt or units * units * gates < UNIT_MIN_WEIGHT:
         return 0
     return nt if rows <= UNIT_MAX_ROWS * nt else 0
 

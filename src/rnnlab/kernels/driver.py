@@ -208,7 +208,7 @@ def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ..
     q.has_mask = mask_tm is not None
     q.has_rm = rec_mask is not None
     units = sweep.unit_blocks and not (q.has_mask or q.has_rm)
-    q.K = nk.unit_blocks(N, H) if units else 0
+    q.K = nk.unit_blocks(N, H, sweep.gates) if units else 0
     # W_hh^T (H, G): h @ W_hh^T as an NN product (1.5-2.7x faster than h @ W_hh.T)
     if q.K:
         q.WR = nk.pack_units(prm["weight_hh"].T, q.K, sweep.gates)

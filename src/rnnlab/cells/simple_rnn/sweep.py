@@ -21,33 +21,56 @@ ACT_CODES = {"tanh": 0, "relu": 1, "linear": 2}
 # (``adds_input_bias``, in ``forward_position``), b_hh after it, as in the reference.
 
 
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def simple_cells(P, S, bhh, t, io, act, r0, r1, u0, u1):
+    """One step's equations on rows ``r0:r1`` and units ``u0:u1`` (views counting from 0, so
+    that the loops vectorise): ``P[t]`` (recurrent product in) gets ``b_hh`` and stays the
+    pre-activation, ``S[io]`` the new state."""
+    zero = P.dtype.type(0.0)
+    bv = bhh[u0:u1]
+    for n in range(r0, r1):
+        an = P[t, n, u0:u1]
+        hn = S[io, n, u0:u1]
+        for j in range(u1 - u0):
+            an[j] = an[j] + bv[j]
+        if act == 0:
+            for j in range(u1 - u0):
+                hn[j] = nk.vtanh(an[j])
+        elif act == 1:
+            for j in range(u1 - u0):
+                v = an[j]
+                hn[j] = v if (v > zero or v != v) else zero
+        else:
+            for j in range(u1 - u0):
+                hn[j] = an[j]
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def simple_forward(P, S, Y, WF, WB, bih, bhh, RM, HM, M, reverse, has_rm, has_mask, zero_out, act,
-                   r0, r1):
+                   r0, r1, sync, K, Z):
     """``h_t = act(p_t + h_{t-1} W_hh^T + b_hh)`` for every step (act: 0 tanh, 1 relu,
-    2 linear); ``P[t]`` keeps the pre-activation, ``S`` the states."""
+    2 linear); ``P[t]`` keeps the pre-activation, ``S`` the states. ``K == 0``: rows
+    ``r0:r1``; else every row in ``K`` unit blocks per step claimed through ``sync`` (as the
+    LSTM's ``lstm_forward``)."""
     T, N, H = P.shape
-    zero = P.dtype.type(0.0)
     t_prev = -1
     for i in range(T):
-        t, ip, io = nk.forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, bih, r0, r1)
-        for n in range(r0, r1):
-            an = P[t, n]
-            hn = S[io, n]
-            for j in range(H):
-                an[j] = an[j] + bhh[j]
-            if act == 0:
-                for j in range(H):
-                    hn[j] = nk.vtanh(an[j])
-            elif act == 1:
-                for j in range(H):
-                    v = an[j]
-                    hn[j] = v if (v > zero or v != v) else zero
-            else:
-                for j in range(H):
-                    hn[j] = an[j]
-        nk.finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
-        t_prev = t
+        if K == 0:
+            t, ip, io = nk.forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, bih,
+                                            r0, r1)
+            simple_cells(P, S, bhh, t, io, act, r0, r1, 0, H)
+            nk.finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
+            t_prev = t
+            continue
+        t, ip, io = nk.positions(i, T, reverse)
+        b = nk.claim_unit_block(sync, i)
+        while b < K:
+            u0, u1 = nk.unit_range(b, K, H)
+            nk.forward_units(P, S, WF, Z, bih, t, ip, 1, u0, u1)
+            simple_cells(P, S, bhh, t, io, act, 0, N, u0, u1)
+            nk.finish_unit_block(sync, i)
+            b = nk.claim_unit_block(sync, i)
+        nk.wait_unit_blocks(sync, i, K)
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
@@ -88,6 +111,7 @@ class SimpleRNNSweep(CompiledSweep):
     gates = 1
     state_grads = 1
     adds_input_bias = True
+    unit_blocks = True
 
     def __init__(self, act: int) -> None:
         self.act = act
@@ -95,9 +119,15 @@ class SimpleRNNSweep(CompiledSweep):
     def run_forward(self, q: Seq) -> None:
         Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
         WF, WB = q.WR
-        nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: simple_forward(
-            q.P, q.S, Y, WF, WB, q.bih, q.bhh, q.RM, q.HM, q.M, q.reverse, q.has_rm, q.has_mask,
-            q.zero_out, self.act, r0, r1))
+
+        def sweep(r0: int, r1: int, sync: Any) -> None:
+            simple_forward(q.P, q.S, Y, WF, WB, q.bih, q.bhh, q.RM, q.HM, q.M, q.reverse,
+                           q.has_rm, q.has_mask, q.zero_out, self.act, r0, r1, sync, q.K, q.Z)
+
+        if q.K:
+            nk.parallel_units(q.T, lambda sync: sweep(0, q.N, sync))
+        else:
+            nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: sweep(r0, r1, nk.NO_SYNC))
 
     def run_backward(self, q: Seq, W: Any, dY: Any, dZ: Any, ds: list[Any], lo: int, hi: int,
                      dlo: int, dhi: int, acc: bool, dS: Any = None) -> None:
