@@ -575,7 +575,7 @@ def interleaved(fns: dict[str, Callable], warmup: int, budget: float, min_rounds
                 ) -> tuple[dict[str, float], int]:
     """``(median seconds per call of each function, rounds)``: every round gives each function
     one turn, the starting function rotating; at least ``min_rounds``, then until ``budget``
-    seconds of rounds (wall clock, pauses and untimed calls included) are spent or
+    seconds of rounds (wall clock, untimed calls included) are spent or
     ``max_rounds``.
 
     A turn makes untimed calls for at least ``settle`` seconds (and at least ``lead`` of them),

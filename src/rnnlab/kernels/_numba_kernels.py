@@ -499,17 +499,40 @@ _pool.THREAD_START.append(single_threaded_blas)
 _X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
 
 
+def _int64_element(arr, i) -> bool:
+    """Typing of the indexed atomics: ``arr`` an int64 array, ``i`` an integer."""
+    return (isinstance(arr, types.Array) and arr.dtype == types.int64
+            and isinstance(i, types.Integer))
+
+
+def _element_pointer(context, builder, sig, args):
+    """LLVM pointer to ``arr[i]`` for an intrinsic called as ``(arr, i)``."""
+    ary = context.make_array(sig.args[0])(context, builder, args[0])
+    return builder.gep(ary.data, [context.cast(builder, args[1], sig.args[1], types.intp)])
+
+
 @intrinsic
-def _load_acquire(typingctx, flag):
-    """``flag[0]`` of an int64 array, read anew at every call (an atomic acquire load, which
+def _load_acquire_at(typingctx, arr, i):
+    """``arr[i]`` of an int64 array, read anew at every call (an atomic acquire load, which
     the compiler may not hoist out of a loop)."""
-    if not (isinstance(flag, types.Array) and flag.dtype == types.int64):
+    if not _int64_element(arr, i):
         return None
 
     def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        return builder.load_atomic(ary.data, "acquire", 8)
-    return types.int64(flag), codegen
+        return builder.load_atomic(_element_pointer(context, builder, sig, args), "acquire", 8)
+    return types.int64(arr, i), codegen
+
+
+@intrinsic
+def _fetch_add_at(typingctx, arr, i):
+    """``arr[i] += 1`` of an int64 array, atomically (acquire and release); the old value."""
+    if not _int64_element(arr, i):
+        return None
+
+    def codegen(context, builder, sig, args):
+        return builder.atomic_rmw("add", _element_pointer(context, builder, sig, args),
+                                  ir.Constant(ir.IntType(64), 1), "acq_rel")
+    return types.int64(arr, i), codegen
 
 
 @intrinsic
@@ -545,41 +568,13 @@ def spin_until_changed(flag, seen, iterations, signal):
     ``iterations`` rounds have passed; True when it changed (``_pool.SPIN``)."""
     _store_release(signal, 1)
     for _ in range(iterations):
-        if _load_acquire(flag) != seen:
+        if _load_acquire_at(flag, 0) != seen:
             return True
         _pause()
     return False
 
 
 _pool.SPIN = spin_until_changed
-
-
-@intrinsic
-def _load_acquire_at(typingctx, arr, i):
-    """``arr[i]`` of an int64 array, as an atomic acquire load (read anew at every call)."""
-    if not (isinstance(arr, types.Array) and arr.dtype == types.int64
-            and isinstance(i, types.Integer)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        ptr = builder.gep(ary.data, [context.cast(builder, args[1], sig.args[1], types.intp)])
-        return builder.load_atomic(ptr, "acquire", 8)
-    return types.int64(arr, i), codegen
-
-
-@intrinsic
-def _fetch_add_at(typingctx, arr, i):
-    """``arr[i] += 1`` of an int64 array, atomically (acquire and release); the old value."""
-    if not (isinstance(arr, types.Array) and arr.dtype == types.int64
-            and isinstance(i, types.Integer)):
-        return None
-
-    def codegen(context, builder, sig, args):
-        ary = context.make_array(sig.args[0])(context, builder, args[0])
-        ptr = builder.gep(ary.data, [context.cast(builder, args[1], sig.args[1], types.intp)])
-        return builder.atomic_rmw("add", ptr, ir.Constant(ir.IntType(64), 1), "acq_rel")
-    return types.int64(arr, i), codegen
 
 
 # -- unit blocks: one step's product split by columns over the threads --------------------------
@@ -693,7 +688,7 @@ def backward_units(dz, WF, DH, dh, dZ, t, acc, gates, u0, u1):
 
 def pack_units_backward(w):
     """``W_hh (G, H)`` as one panel (``backward_units`` takes its columns as they lie)."""
-    return np.ascontiguousarray(w).ravel().copy(), np.array([0, w.shape[1]], dtype=np.int64)
+    return np.array(w, order="C").reshape(-1), np.array([0, w.shape[1]], dtype=np.int64)
 
 
 def parallel_units(steps: int, fn) -> None:
