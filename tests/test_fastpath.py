@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gc
 import importlib.util
+import itertools
 from typing import Any
 
 import numpy as np
@@ -286,16 +287,22 @@ def test_panel_layout_and_width_rule(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_few_row_products_match_blas() -> None:
     """``mm_panels`` on at most ``SMALL_ROWS`` rows (``mm_rows``' passes where OpenBLAS has no
-    small-matrix kernels) and on more (BLAS): the same product, ``beta`` 0 ignoring what ``c``
-    held (NaN included) and 1 adding to it."""
+    small-matrix kernels; a matrix-vector product per row on a transposed weight) and on more
+    (BLAS): the same product, ``beta`` 0 ignoring what ``c`` held (NaN included) and 1 adding
+    to it. A C-contiguous weight is used where it lies, and so is a transposed one for a few
+    rows; any other is copied."""
     from rnnlab.kernels import _numba_kernels as nk
 
     rng = np.random.default_rng(1)
     for dtype, rtol in ((np.float32, 1e-5), (np.float64, 1e-13)):
-        for m in (1, 2, 3, 4, 8):
+        for m, layout in itertools.product((1, 2, 3, 4, 8), ("C", "T", "strided")):
             a = rng.standard_normal((m, 100)).astype(dtype)
             b = rng.standard_normal((100, 400)).astype(dtype)
-            flat, bounds = nk.pack_panels(b, rows=m)
+            src = {"C": b, "T": b.T.copy().T, "strided": np.repeat(b, 2, axis=1)[:, ::2]}[layout]
+            flat, bounds = nk.pack_panels(src, rows=m)
+            view = layout == "C" or (layout == "T" and m <= nk.SMALL_ROWS)   # one panel here
+            assert np.shares_memory(flat, src) == view
+            assert bounds.tolist() == ([-1, 400] if view and layout == "T" else [0, 400])
             c0 = rng.standard_normal((m, 400)).astype(dtype)
             c = c0.copy()
             nk.mm_panels(a, flat, bounds, c, 1.0)
@@ -610,3 +617,23 @@ def test_trace_states_the_same_on_both_engines(cls: Any) -> None:
             assert rel(got[key], ref[key]) < TOL, key
         if cls is not SimpleRNN:
             assert got["gates"].shape == (3, 5, (4 if cls is LSTM else 3) * 4)
+
+
+@pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
+def test_copy_transposed_is_an_exact_transpose() -> None:
+    """``copy_transposed`` (OpenBLAS's ``?omatcopy`` where the rows are contiguous, else
+    NumPy's copy): every element as it was, NaN, inf and -0 included, into a destination
+    whose rows are wider than the copy, and from a source that is not row-contiguous."""
+    from rnnlab.kernels import _numba_kernels as nk
+
+    rng = np.random.default_rng(3)
+    for dtype in (np.float32, np.float64):
+        a = rng.standard_normal((37, 23)).astype(dtype)
+        a[0, 0], a[1, 2], a[5, 7], a[9, 1] = np.nan, np.inf, -0.0, -np.inf
+        wide = np.full((23, 50), 7.0, dtype=dtype)
+        nk.copy_transposed(a, wide[:, 5:42])
+        np.testing.assert_array_equal(wide[:, 5:42], a.T)
+        assert np.signbit(wide[7, 10]) and (wide[:, :5] == 7).all() and (wide[:, 42:] == 7).all()
+        out = np.empty((23, 37), dtype=dtype)
+        nk.copy_transposed(a.T.copy().T, out)                          # columns contiguous
+        np.testing.assert_array_equal(out, a.T)

@@ -106,9 +106,11 @@ def test_pack_units_layout() -> None:
 
     H, gates, K = 7, 4, 3
     w_t = np.arange(H * gates * H, dtype=np.float64).reshape(H, gates * H)
-    flat, _ = nk.pack_units(w_t, K, gates)
-    for b in range(K):
-        u0, u1 = H * b // K, H * (b + 1) // K
-        block = flat[H * gates * u0:H * gates * u1].reshape(H, gates * (u1 - u0))
-        want = np.concatenate([w_t[:, g * H + u0:g * H + u1] for g in range(gates)], axis=1)
-        np.testing.assert_array_equal(block, want)
+    # as it lies (NumPy's copy) and as W_hh.T of a C-contiguous W_hh (copy_transposed)
+    for src in (w_t, np.ascontiguousarray(w_t.T).T, np.ascontiguousarray(w_t.T, np.float32).T):
+        flat, _ = nk.pack_units(src, K, gates)
+        for b in range(K):
+            u0, u1 = H * b // K, H * (b + 1) // K
+            block = flat[H * gates * u0:H * gates * u1].reshape(H, gates * (u1 - u0))
+            want = np.concatenate([w_t[:, g * H + u0:g * H + u1] for g in range(gates)], axis=1)
+            np.testing.assert_array_equal(block, want)

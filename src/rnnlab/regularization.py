@@ -52,13 +52,11 @@ def setup(layer: Any, kwargs: dict[str, Any]) -> None:
 
 def _flat_params(layer: Any) -> list[tuple[Any, str]]:
     out: list[tuple[Any, str]] = []
-
-    def walk(m: Any) -> None:
+    todo = [layer]  # depth first, in order (a stack: see weight_rules)
+    while todo:
+        m = todo.pop()
         out.extend((m, name) for name in m.params)
-        for child in m.children().values():
-            walk(child)
-
-    walk(layer)
+        todo.extend(reversed(list(m.children().values())))
     return out
 
 
@@ -102,16 +100,13 @@ def weight_rules(layer: Any) -> list[tuple[Any, str, Any, Any]]:
     from .layers.base import Layer
 
     out: list[tuple[Any, str, Any, Any]] = []
-
-    def walk(m: Any) -> None:
+    todo = [layer]  # a stack, not a recursive closure: that would be a reference cycle
+    while todo:     # per training step, garbage for the collector
+        m = todo.pop()
         for key, (reg, con) in m.__dict__.get("_weight_rules", {}).items():
             if key in m.params:
                 out.append((m, key, reg, con))
-        for child in m.children().values():
-            if not isinstance(child, Layer):
-                walk(child)
-
-    walk(layer)
+        todo.extend(reversed([c for c in m.children().values() if not isinstance(c, Layer)]))
     return out
 
 
@@ -204,13 +199,9 @@ def with_sublayers(layers: list[Any]) -> list[Any]:
     from .layers.base import Layer
 
     out: list[Any] = []
-
-    def walk(layer: Any) -> None:
+    todo = list(reversed(layers))  # depth first, in order (a stack: see weight_rules)
+    while todo:
+        layer = todo.pop()
         out.append(layer)
-        for child in layer.children().values():
-            if isinstance(child, Layer):
-                walk(child)
-
-    for layer in layers:
-        walk(layer)
+        todo.extend(reversed([c for c in layer.children().values() if isinstance(c, Layer)]))
     return out

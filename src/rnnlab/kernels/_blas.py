@@ -1,4 +1,5 @@
-"""Find the CBLAS ``?gemm`` that NumPy itself uses, so compiled kernels can call it directly.
+"""Find the CBLAS ``?gemm`` and ``?gemv`` that NumPy itself uses, so compiled kernels can call them
+directly.
 
 NumPy's wheels bundle OpenBLAS as ``scipy_openblas64`` (symbols ``scipy_cblas_sgemm64_`` and
 ``scipy_cblas_dgemm64_``, 64-bit integers). Using NumPy's own library keeps one BLAS thread pool
@@ -15,6 +16,11 @@ import os
 
 SGEMM = "scipy_cblas_sgemm64_"
 DGEMM = "scipy_cblas_dgemm64_"
+SGEMV = "scipy_cblas_sgemv64_"
+DGEMV = "scipy_cblas_dgemv64_"
+# OpenBLAS's out-of-place transposed copy (an extension; used where present)
+SOMATCOPY = "scipy_cblas_somatcopy64_"
+DOMATCOPY = "scipy_cblas_domatcopy64_"
 
 
 def _candidates() -> list[str]:
@@ -38,13 +44,14 @@ def _candidates() -> list[str]:
 
 
 def find_gemm_library() -> str:
-    """Path of a loaded-by-NumPy library exporting both ``SGEMM`` and ``DGEMM``."""
+    """Path of a loaded-by-NumPy library exporting ``SGEMM``, ``DGEMM``, ``SGEMV`` and
+    ``DGEMV``."""
     for path in _candidates():
         try:
             lib = ctypes.CDLL(path)
         except OSError:
             continue
-        if hasattr(lib, SGEMM) and hasattr(lib, DGEMM):
+        if all(hasattr(lib, name) for name in (SGEMM, DGEMM, SGEMV, DGEMV)):
             return path
-    raise ImportError(f"no library exporting {SGEMM}/{DGEMM} found next to NumPy "
+    raise ImportError(f"no library exporting {SGEMM}/{DGEMM}/{SGEMV}/{DGEMV} found next to NumPy "
                       "(NumPy is not using its bundled scipy-openblas)")

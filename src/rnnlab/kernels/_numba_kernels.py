@@ -44,6 +44,13 @@ _dgemm = types.ExternalFunction(_blas.DGEMM, types.void(
     _I32, _I32, _I32, _I64, _I64, _I64, types.float64, types.voidptr, _I64, types.voidptr, _I64,
     types.float64, types.voidptr, _I64))
 
+_sgemv = types.ExternalFunction(_blas.SGEMV, types.void(
+    _I32, _I32, _I64, _I64, types.float32, types.voidptr, _I64, types.voidptr, _I64,
+    types.float32, types.voidptr, _I64))
+_dgemv = types.ExternalFunction(_blas.DGEMV, types.void(
+    _I32, _I32, _I64, _I64, types.float64, types.voidptr, _I64, types.voidptr, _I64,
+    types.float64, types.voidptr, _I64))
+
 _ROW_MAJOR, _NO_TRANS = 101, 111
 
 
@@ -79,13 +86,52 @@ def _mm_overload(a, b, c, beta):
     return None
 
 
+def _mv(bt, x, y):  # pragma: no cover - replaced by the overload inside kernels
+    """``y += bt @ x`` for a row-major ``bt (n, k)`` whose rows are contiguous, ``x (k,)`` and
+    ``y (n,)`` contiguous (BLAS ``?gemv``, which reads the matrix where it lies)."""
+    raise NotImplementedError
+
+
+@overload(_mv)
+def _mv_overload(bt, x, y):
+    if bt.dtype == types.float32:
+        def impl_s(bt, x, y):
+            n, k = bt.shape
+            if n == 0 or k == 0:
+                return
+            _sgemv(_ROW_MAJOR, _NO_TRANS, n, k, np.float32(1.0), bt.ctypes.data,
+                   max(bt.strides[0] // 4, k, 1), x.ctypes.data, 1, np.float32(1.0),
+                   y.ctypes.data, 1)
+        return impl_s
+    if bt.dtype == types.float64:
+        def impl_d(bt, x, y):
+            n, k = bt.shape
+            if n == 0 or k == 0:
+                return
+            _dgemv(_ROW_MAJOR, _NO_TRANS, n, k, 1.0, bt.ctypes.data,
+                   max(bt.strides[0] // 8, k, 1), x.ctypes.data, 1, 1.0, y.ctypes.data, 1)
+        return impl_d
+    return None
+
+
 @njit(cache=True, error_model="numpy", nogil=True)
 def mm_panels(a, WF, WB, c, beta):
     """``c = a @ B + beta * c`` with ``B (k, n)`` stored as column panels (``pack_panels``):
     panel ``i`` holds columns ``WB[i]:WB[i+1]`` as a contiguous ``(k, width)`` matrix at
     ``WF[k·WB[i]:k·WB[i+1]]``. One BLAS call per panel; every element is still one dot
-    product over the whole ``k``."""
+    product over the whole ``k``. ``WB[0] < 0`` (``pack_panels`` for a few rows): ``WF`` is
+    ``B^T (n, k)`` row-major, one matrix-vector product per row of ``a`` (``c`` whole)."""
     k = a.shape[1]
+    if WB[0] < 0:
+        bt = WF.reshape((WB[1], k))
+        zero = c.dtype.type(0.0)
+        for r in range(a.shape[0]):
+            cr = c[r]
+            if beta == 0.0:  # not BLAS's beta = 0: some builds scale by it, keeping NaN
+                for j in range(cr.shape[0]):
+                    cr[j] = zero
+            _mv(bt, a[r], cr)
+        return
     few = a.shape[0] <= SMALL_ROWS
     for i in range(WB.shape[0] - 1):
         j0 = WB[i]
@@ -607,6 +653,38 @@ def unit_blocks(rows: int, units: int, gates: int) -> int:
     return nt if rows <= UNIT_MAX_ROWS * nt else 0
 
 
+_TRANS = 112
+
+
+def _omatcopy(name: str, ctype: Any) -> Any:
+    fn = getattr(_openblas, name, None)
+    if fn is not None:
+        fn.restype = None
+        fn.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctype,
+                       ctypes.c_void_p, ctypes.c_int64, ctypes.c_void_p, ctypes.c_int64]
+    return fn
+
+
+_OMATCOPY = {np.dtype(np.float32): _omatcopy(_blas.SOMATCOPY, ctypes.c_float),
+             np.dtype(np.float64): _omatcopy(_blas.DOMATCOPY, ctypes.c_double)}
+
+
+def copy_transposed(a, out) -> None:
+    """``out[...] = a.T`` for ``a (m, n)`` into ``out (n, m)``, both with contiguous rows
+    (OpenBLAS's ``?omatcopy``, exact: a transposed weight of 650 units, ``(2600, 650)`` float32,
+    took 0.48 ms against 1.8 for NumPy's strided copy; NumPy's copy where it is missing or the
+    layouts differ)."""
+    m, n = a.shape
+    fn = _OMATCOPY.get(a.dtype)
+    size = a.dtype.itemsize
+    if (fn is None or out.dtype != a.dtype or out.shape != (n, m) or m == 0 or n == 0
+            or a.strides[1] != size or out.strides[1] != size):
+        out[...] = a.T
+        return
+    fn(_ROW_MAJOR, _TRANS, m, n, 1.0, a.ctypes.data, a.strides[0] // size, out.ctypes.data,
+       out.strides[0] // size)
+
+
 def pack_units(w_t, blocks: int, gates: int):
     """``(WU, bounds)``: ``W_hh^T (H, G)`` with the columns of each unit block side by side:
     block ``b`` (units ``u0:u1``, ``unit_range``) is the ``(H, gates·(u1-u0))`` matrix
@@ -618,7 +696,7 @@ def pack_units(w_t, blocks: int, gates: int):
         U = u1 - u0
         wb = flat[H * gates * u0:H * gates * u1].reshape(H, gates * U)
         for g in range(gates):
-            wb[:, g * U:(g + 1) * U] = w_t[:, g * H + u0:g * H + u1]
+            copy_transposed(w_t.T[g * H + u0:g * H + u1], wb[:, g * U:(g + 1) * U])
     return flat, np.array([0, G], dtype=np.int64)
 
 
@@ -687,8 +765,9 @@ def backward_units(dz, WF, DH, dh, dZ, t, acc, gates, u0, u1):
 
 
 def pack_units_backward(w):
-    """``W_hh (G, H)`` as one panel (``backward_units`` takes its columns as they lie)."""
-    return np.array(w, order="C").reshape(-1), np.array([0, w.shape[1]], dtype=np.int64)
+    """``W_hh (G, H)`` as one panel (``backward_units`` takes its columns as they lie): the
+    weight itself when it is C-contiguous (only read, during one sweep), else a copy."""
+    return np.ascontiguousarray(w).reshape(-1), np.array([0, w.shape[1]], dtype=np.int64)
 
 
 def parallel_units(steps: int, fn) -> None:
@@ -769,13 +848,26 @@ COPY_COLUMNS = 256
 
 
 def pack_panels(b, rows: int):
-    """``(WF, WB)``: ``b (k, n)`` (any strides) copied into column panels for ``mm_panels``,
-    sized for products of ``rows`` rows. One panel is copied here, ``COPY_COLUMNS`` columns at
-    a time (a transposed weight of 650 units, ``(650, 2600)``: 2.3-2.6 ms copied whole, 1.2-1.8 in
-    chunks, 7.3 split over 2 threads; float32); several panels are split over the threads."""
+    """``(WF, WB)``: ``b (k, n)`` (any strides) in column panels for ``mm_panels``, sized for
+    products of ``rows`` rows. One panel is ``b`` itself when ``b`` is C-contiguous, and, for at
+    most ``SMALL_ROWS`` rows, ``b^T`` when that is (``WB[0] = -1``: a matrix-vector product per
+    row, as fast as ``mm_rows``' passes and without the transposed copy: (100, 400) took 18 us
+    to copy, (128, 512) 86 us, against 2.2 and 3.8 us for one product); else it is copied here:
+    a transposed weight by ``copy_transposed``, any other ``COPY_COLUMNS`` columns at a time (a
+    transposed weight of 650 units, ``(650, 2600)`` float32: 2.3-2.6 ms copied whole by NumPy,
+    1.2-1.8 in chunks, 7.3 split over 2 threads, 0.48 by ``copy_transposed``); several panels
+    are split over the threads. The views are only read, while the weight is fixed (one
+    sweep)."""
     k, n = b.shape
     width = max(panel_width(rows, k, n), 1)
+    if width >= n and b.flags.c_contiguous:
+        return b.reshape(-1), np.array([0, n], dtype=np.int64)
+    if width >= n and rows <= SMALL_ROWS and b.T.flags.c_contiguous:
+        return b.T.reshape(-1), np.array([-1, n], dtype=np.int64)
     flat = np.empty(k * n, dtype=b.dtype)
+    if width >= n and b.T.flags.c_contiguous:  # a transposed weight: one transposed copy
+        copy_transposed(b.T, flat.reshape(k, n))
+        return flat, np.array([0, n], dtype=np.int64)
     if width >= n:
         out = flat.reshape(k, n)
         for j0 in range(0, n, COPY_COLUMNS):
