@@ -96,9 +96,11 @@ collector stays on, as users run it.
 Memory check (main rows, unless ``--no-extras``): a fresh process per framework builds the medium
 LSTM model, resets its peak-RSS counter (``/proc/self/clear_refs``) and runs one training step;
 the increase of peak RSS over the RSS before the step is reported, with whether rnnlab's
-increase is at most PyTorch's, for the first step (one-off costs included: numba and rnnlab's
-compiled kernels load then) and for a later step (after one more step and ``malloc_trim``, so
-that the heap's retained free pages do not hide the step's working memory).
+increase is at most PyTorch's, for the first step (one-off costs included: rnnlab's compiled
+kernels load their machine code from numba's cache then; numba itself and the cells' sweep
+modules load at ``compile``, as PyTorch's libraries load at import) and for a later step
+(after one more step and ``malloc_trim``, so that the heap's retained free pages do not hide the
+step's working memory).
 
 Results: a table on stdout, ``--json FILE`` (meta and the rows of every family run) and
 generated sections of ``benchmarks/RESULTS.md`` (``--md FILE``; ``--md ''`` to skip), between
@@ -787,8 +789,8 @@ def _trim_heap() -> bool:
 
 def rss_child(framework: str) -> None:
     """Run in a fresh process: increase of peak RSS over one medium LSTM training step, after
-    building the model. "first": the first step (with one-off costs: rnnlab's numba and its
-    compiled kernels loading, PyTorch's first-call set-up); "later": a step after one more,
+    building the model. "first": the first step (with one-off costs: rnnlab's compiled kernels
+    loading from numba's cache, PyTorch's first-call set-up); "later": a step after one more,
     with the heap's free pages returned to the OS before it."""
     spec = config_spec("medium")
     data = make_data(spec)
