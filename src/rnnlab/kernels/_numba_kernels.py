@@ -51,7 +51,7 @@ _dgemv = types.ExternalFunction(_blas.DGEMV, types.void(
     _I32, _I32, _I64, _I64, types.float64, types.voidptr, _I64, types.voidptr, _I64,
     types.float64, types.voidptr, _I64))
 
-_ROW_MAJOR, _NO_TRANS = 101, 111
+_ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112
 
 
 def _mm(a, b, c, beta):  # pragma: no cover - replaced by the overload inside kernels
@@ -653,9 +653,6 @@ def unit_blocks(rows: int, units: int, gates: int) -> int:
     return nt if rows <= UNIT_MAX_ROWS * nt else 0
 
 
-_TRANS = 112
-
-
 def _omatcopy(name: str, ctype: Any) -> Any:
     fn = getattr(_openblas, name, None)
     if fn is not None:
@@ -669,17 +666,22 @@ _OMATCOPY = {np.dtype(np.float32): _omatcopy(_blas.SOMATCOPY, ctypes.c_float),
              np.dtype(np.float64): _omatcopy(_blas.DOMATCOPY, ctypes.c_double)}
 
 
+COPY_COLUMNS = 256
+
+
 def copy_transposed(a, out) -> None:
-    """``out[...] = a.T`` for ``a (m, n)`` into ``out (n, m)``, both with contiguous rows
-    (OpenBLAS's ``?omatcopy``, exact: a transposed weight of 650 units, ``(2600, 650)`` float32,
-    took 0.48 ms against 1.8 for NumPy's strided copy; NumPy's copy where it is missing or the
-    layouts differ)."""
+    """``out[...] = a.T`` for ``a (m, n)`` into ``out (n, m)``: OpenBLAS's ``?omatcopy`` where
+    both have contiguous rows (exact: a transposed weight of 650 units, ``(2600, 650)``
+    float32, took 0.48 ms against 1.8 for NumPy's strided copy), else NumPy's copy,
+    ``COPY_COLUMNS`` columns of ``out`` at a time (that ``(2600, 650)``: 2.3-2.6 ms copied
+    whole, 1.2-1.8 in chunks, 7.3 split over 2 threads)."""
     m, n = a.shape
     fn = _OMATCOPY.get(a.dtype)
     size = a.dtype.itemsize
     if (fn is None or out.dtype != a.dtype or out.shape != (n, m) or m == 0 or n == 0
             or a.strides[1] != size or out.strides[1] != size):
-        out[...] = a.T
+        for j0 in range(0, m, COPY_COLUMNS):
+            out[:, j0:j0 + COPY_COLUMNS] = a[j0:j0 + COPY_COLUMNS].T
         return
     fn(_ROW_MAJOR, _TRANS, m, n, 1.0, a.ctypes.data, a.strides[0] // size, out.ctypes.data,
        out.strides[0] // size)
@@ -692,7 +694,7 @@ def pack_units(w_t, blocks: int, gates: int):
     H, G = w_t.shape
     flat = np.empty(H * G, dtype=w_t.dtype)
     for b in range(blocks):
-        u0, u1 = H * b // blocks, H * (b + 1) // blocks
+        u0, u1 = unit_range(b, blocks, H)
         U = u1 - u0
         wb = flat[H * gates * u0:H * gates * u1].reshape(H, gates * U)
         for g in range(gates):
@@ -844,35 +846,25 @@ def _block_rows(rows: int) -> int:
     return max(r1 - r0 for r0, r1 in _pool.row_blocks(rows, threads(), _pool.MIN_ROWS))
 
 
-COPY_COLUMNS = 256
-
-
 def pack_panels(b, rows: int):
     """``(WF, WB)``: ``b (k, n)`` (any strides) in column panels for ``mm_panels``, sized for
     products of ``rows`` rows. One panel is ``b`` itself when ``b`` is C-contiguous, and, for at
     most ``SMALL_ROWS`` rows, ``b^T`` when that is (``WB[0] = -1``: a matrix-vector product per
     row, as fast as ``mm_rows``' passes and without the transposed copy: (100, 400) took 18 us
-    to copy, (128, 512) 86 us, against 2.2 and 3.8 us for one product); else it is copied here:
-    a transposed weight by ``copy_transposed``, any other ``COPY_COLUMNS`` columns at a time (a
-    transposed weight of 650 units, ``(650, 2600)`` float32: 2.3-2.6 ms copied whole by NumPy,
-    1.2-1.8 in chunks, 7.3 split over 2 threads, 0.48 by ``copy_transposed``); several panels
-    are split over the threads. The views are only read, while the weight is fixed (one
-    sweep)."""
+    to copy, (128, 512) 86 us, against 2.2 and 3.8 us for one product); else it is copied here
+    (``copy_transposed``); several panels are split over the threads. The views are only read,
+    while the weight is fixed (one sweep)."""
     k, n = b.shape
     width = max(panel_width(rows, k, n), 1)
-    if width >= n and b.flags.c_contiguous:
-        return b.reshape(-1), np.array([0, n], dtype=np.int64)
-    if width >= n and rows <= SMALL_ROWS and b.T.flags.c_contiguous:
-        return b.T.reshape(-1), np.array([-1, n], dtype=np.int64)
-    flat = np.empty(k * n, dtype=b.dtype)
-    if width >= n and b.T.flags.c_contiguous:  # a transposed weight: one transposed copy
+    if width >= n:  # one panel
+        if b.flags.c_contiguous:
+            return b.reshape(-1), np.array([0, n], dtype=np.int64)
+        if rows <= SMALL_ROWS and b.T.flags.c_contiguous:
+            return b.T.reshape(-1), np.array([-1, n], dtype=np.int64)
+        flat = np.empty(k * n, dtype=b.dtype)
         copy_transposed(b.T, flat.reshape(k, n))
         return flat, np.array([0, n], dtype=np.int64)
-    if width >= n:
-        out = flat.reshape(k, n)
-        for j0 in range(0, n, COPY_COLUMNS):
-            out[:, j0:j0 + COPY_COLUMNS] = b[:, j0:j0 + COPY_COLUMNS]
-        return flat, np.array([0, n], dtype=np.int64)
+    flat = np.empty(k * n, dtype=b.dtype)
     bounds = np.array(list(range(0, n, width)) + [n], dtype=np.int64)
 
     def copy(r0: int, r1: int) -> None:
