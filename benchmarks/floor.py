@@ -14,10 +14,12 @@ calls as in ``bench.py``:
   ``(T·N, H) @ (H, C)`` split by rows over the threads (``products.matmul``), and ``T`` per-step
   recurrent products on one thread of the size each thread gets (``(N, H) @ (H, 4H/threads)``
   with unit blocks, ``(N/threads, H) @ (H, 4H)`` with row blocks: the threads run their blocks
-  at the same time, so one block is the step's critical path). The sum is the floor.
+  at the same time, so one block is the step's critical path), through the engine's own
+  product (``mm_panels`` on ``pack_forward``'s layout: strips, ``_strips``, on cores whose
+  OpenBLAS lacks small-matrix kernels, else sgemm). The sum is the floor.
 
 ``floor ÷ torch`` above ``1/1.2`` means rnnlab cannot be 1.2x as fast as PyTorch there with
-OpenBLAS's sgemm as its product, whatever the rest costs. Meaningful where each product takes
+these products, whatever the rest costs. Meaningful where each product takes
 much longer than a Python call (small, medium: the default): the per-step products of tiny, clf
 and mnist take a few microseconds, and a Python loop of ``np.matmul`` calls then measures the
 calls (its "floor" comes out above rnnlab's own time).
@@ -63,6 +65,7 @@ def measure(cfg: str, rounds: int) -> dict[str, float | str]:
     w_ih = [rng.standard_normal((d, 4 * H)).astype(np.float32) for d in [D] + [H] * (L - 1)]
     h = rng.standard_normal((rows, H)).astype(np.float32)
     w_hh = rng.standard_normal((H, cols)).astype(np.float32)
+    WF, WB = nk.pack_panels(np.ascontiguousarray(w_hh.T).T, rows)  # W_hh^T, as the engine has it
     out_step = np.empty((rows, cols), np.float32)
     hs = rng.standard_normal((T * N, H)).astype(np.float32)
     w_head = rng.standard_normal((H, C)).astype(np.float32)
@@ -74,7 +77,7 @@ def measure(cfg: str, rounds: int) -> dict[str, float | str]:
     def recurrent() -> None:
         with threadpool_limits(1):
             for _ in range(T * L):
-                np.matmul(h, w_hh, out=out_step)
+                nk.mm_panels(h, WF, WB, out_step, 0.0)
 
     def run_torch() -> None:
         with torch.inference_mode():

@@ -227,6 +227,7 @@ def test_recurrent_weight_in_panels(cell: str, three_threads: None,
     narrower), as on cores with OpenBLAS's small-matrix kernels, on 3 threads."""
     from rnnlab.kernels import _numba_kernels
 
+    monkeypatch.setattr(_numba_kernels, "STRIPS", False)
     monkeypatch.setattr(_numba_kernels, "panel_width", lambda rows, k, n: max(1, n // 3))
     for opts in ({"return_sequences": True, "mask": "ragged", "go_backwards": True},
                  {"truncate_gradient": 2, "dropout": 0.2, "recurrent_dropout": 0.3},
@@ -237,17 +238,45 @@ def test_recurrent_weight_in_panels(cell: str, three_threads: None,
 
 @pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
 @pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+def test_recurrent_weight_in_strips(cell: str, three_threads: None,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The per-step products over strips (``_strips``), whatever this machine's OpenBLAS core,
+    on 3 threads: the same numbers as the reference to 1e-12, for masks, windows, dropout,
+    stacks and states."""
+    from rnnlab.kernels import _numba_kernels
+
+    monkeypatch.setattr(_numba_kernels, "STRIPS", True)
+    packed: list[int] = []
+    real_pack = _numba_kernels.pack_panels
+
+    def pack(b: np.ndarray, rows: int, empty: Any = np.empty) -> Any:
+        flat, bounds = real_pack(b, rows, empty)
+        packed.append(int(bounds[0]))
+        return flat, bounds
+
+    monkeypatch.setattr(_numba_kernels, "pack_panels", pack)
+    for opts in ({"return_sequences": True, "mask": "ragged", "go_backwards": True},
+                 {"truncate_gradient": 2, "dropout": 0.2, "recurrent_dropout": 0.3},
+                 {"return_state": True, "stacked": True, "initial_state": True}):
+        build, x, kw = _case(cell, opts, batch=13, units=21)
+        compare("compiled", monkeypatch, build, x, **kw)
+    assert packed and set(packed) == {-2}
+
+
+@pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
 def test_real_panel_widths(cell: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """The panel rule itself (as on AVX-512 cores, whatever this machine's core), at a size it
     splits: 400 units, 20 rows, the machine's own threads."""
     from rnnlab.kernels import _numba_kernels as nk
 
     monkeypatch.setattr(nk, "SMALL_GEMM", True)
+    monkeypatch.setattr(nk, "STRIPS", False)
     packed: list[int] = []
     real_pack = nk.pack_panels
 
-    def pack(b: np.ndarray, rows: int) -> Any:
-        flat, bounds = real_pack(b, rows)
+    def pack(b: np.ndarray, rows: int, empty: Any = np.empty) -> Any:
+        flat, bounds = real_pack(b, rows, empty)
         packed.append(len(bounds) - 1)
         return flat, bounds
 
@@ -300,9 +329,11 @@ def test_few_row_products_match_blas() -> None:
             b = rng.standard_normal((100, 400)).astype(dtype)
             src = {"C": b, "T": b.T.copy().T, "strided": np.repeat(b, 2, axis=1)[:, ::2]}[layout]
             flat, bounds = nk.pack_panels(src, rows=m)
-            view = layout == "C" or (layout == "T" and m <= nk.SMALL_ROWS)   # one panel here
+            strips = nk.STRIPS and m > nk.SMALL_ROWS
+            view = not strips and (layout == "C" or (layout == "T" and m <= nk.SMALL_ROWS))
             assert np.shares_memory(flat, src) == view
-            assert bounds.tolist() == ([-1, 400] if view and layout == "T" else [0, 400])
+            want = [-2, 400] if strips else [-1, 400] if view and layout == "T" else [0, 400]
+            assert bounds.tolist() == want
             c0 = rng.standard_normal((m, 400)).astype(dtype)
             c = c0.copy()
             nk.mm_panels(a, flat, bounds, c, 1.0)

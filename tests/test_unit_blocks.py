@@ -102,15 +102,25 @@ def test_unit_block_rule(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_pack_units_layout() -> None:
+    """Each unit block's columns of ``W_hh^T`` (forward) and of ``W_hh`` (BPTT) as strips,
+    from any layout of the weight, with zeros padding each block's last strip."""
     from rnnlab.kernels import _numba_kernels as nk
+    from rnnlab.kernels._strips import strip_width, unpack_strips
 
     H, gates, K = 7, 4, 3
-    w_t = np.arange(H * gates * H, dtype=np.float64).reshape(H, gates * H)
-    # as it lies (NumPy's copy) and as W_hh.T of a C-contiguous W_hh (copy_transposed)
+    w_t = np.arange(H * gates * H, dtype=np.float64).reshape(H, gates * H) + 1
     for src in (w_t, np.ascontiguousarray(w_t.T).T, np.ascontiguousarray(w_t.T, np.float32).T):
-        flat, _ = nk.pack_units(src, K, gates)
+        flat, offsets = nk.pack_units(src, K, gates)
+        assert flat.dtype == src.dtype and len(offsets) == K + 1 and offsets[-1] == flat.size
+        back, boffsets = nk.pack_units_backward(np.ascontiguousarray(src.T), K)
         for b in range(K):
             u0, u1 = H * b // K, H * (b + 1) // K
-            block = flat[H * gates * u0:H * gates * u1].reshape(H, gates * (u1 - u0))
+            U = u1 - u0
+            block = flat[offsets[b]:offsets[b + 1]]
             want = np.concatenate([w_t[:, g * H + u0:g * H + u1] for g in range(gates)], axis=1)
-            np.testing.assert_array_equal(block, want)
+            np.testing.assert_array_equal(unpack_strips(block, H, gates * U), want)
+            sw = strip_width(src.dtype)
+            assert block.size == -(-gates * U // sw) * sw * H
+            assert np.count_nonzero(block) == want.size             # the rest is padding
+            bblock = back[boffsets[b]:boffsets[b + 1]]
+            np.testing.assert_array_equal(unpack_strips(bblock, gates * H, U), w_t.T[:, u0:u1])

@@ -28,7 +28,8 @@ from llvmlite import ir
 from numba import njit, types
 from numba.extending import intrinsic, overload
 
-from . import _blas, _pool
+from . import _blas, _pool, _strips
+from ._strips import mm_strips
 
 _LIB = _blas.find_gemm_library()
 _llvm.load_library_permanently(_LIB)
@@ -119,10 +120,14 @@ def mm_panels(a, WF, WB, c, beta):
     """``c = a @ B + beta * c`` with ``B (k, n)`` stored as column panels (``pack_panels``):
     panel ``i`` holds columns ``WB[i]:WB[i+1]`` as a contiguous ``(k, width)`` matrix at
     ``WF[k·WB[i]:k·WB[i+1]]``. One BLAS call per panel; every element is still one dot
-    product over the whole ``k``. ``WB[0] < 0`` (``pack_panels`` for a few rows): ``WF`` is
-    ``B^T (n, k)`` row-major, one matrix-vector product per row of ``a`` (``c`` whole)."""
+    product over the whole ``k``. ``WB[0] == -1`` (``pack_panels`` for a few rows): ``WF`` is
+    ``B^T (n, k)`` row-major, one matrix-vector product per row of ``a`` (``c`` whole).
+    ``WB[0] == -2``: ``WF`` holds ``B`` as strips (``_strips.mm_strips``)."""
     k = a.shape[1]
-    if WB[0] < 0:
+    if WB[0] == -2:
+        mm_strips(a, WF, WB[1], c, beta)
+        return
+    if WB[0] == -1:
         bt = WF.reshape((WB[1], k))
         zero = c.dtype.type(0.0)
         for r in range(a.shape[0]):
@@ -687,19 +692,21 @@ def copy_transposed(a, out) -> None:
        out.strides[0] // size)
 
 
-def pack_units(w_t, blocks: int, gates: int):
-    """``(WU, bounds)``: ``W_hh^T (H, G)`` with the columns of each unit block side by side:
-    block ``b`` (units ``u0:u1``, ``unit_range``) is the ``(H, gates·(u1-u0))`` matrix
-    ``[gate 0 columns u0:u1 | gate 1 ... ]`` at ``WU[H·gates·u0 : H·gates·u1]``."""
+def pack_units(w_t, blocks: int, gates: int, empty: Any = np.empty):
+    """``(WU, offsets)``: ``W_hh^T (H, G)`` by unit blocks, each as strips
+    (``_strips.pack_rows``): block ``b`` (units ``u0:u1``, ``unit_range``) is the ``(H,
+    gates·(u1-u0))`` matrix ``[gate 0 columns u0:u1 | gate 1 ... ]`` at
+    ``WU[offsets[b]:offsets[b + 1]]``, in an array from ``empty``."""
     H, G = w_t.shape
-    flat = np.empty(H * G, dtype=w_t.dtype)
+    rows, offsets = [], [0]
     for b in range(blocks):
         u0, u1 = unit_range(b, blocks, H)
-        U = u1 - u0
-        wb = flat[H * gates * u0:H * gates * u1].reshape(H, gates * U)
-        for g in range(gates):
-            copy_transposed(w_t.T[g * H + u0:g * H + u1], wb[:, g * U:(g + 1) * U])
-    return flat, np.array([0, G], dtype=np.int64)
+        rows.append(np.concatenate([np.arange(g * H + u0, g * H + u1) for g in range(gates)]))
+        offsets.append(offsets[-1] + _strips.strips_size(H, len(rows[-1]), w_t.dtype))
+    flat = empty((offsets[-1],), w_t.dtype)
+    for b in range(blocks):
+        _strips.pack_rows(w_t.T, rows[b], flat[offsets[b]:offsets[b + 1]], _split_strips)
+    return flat, np.array(offsets, dtype=np.int64)
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -731,13 +738,12 @@ def wait_unit_blocks(sync, i, K):
 def forward_units(P, S, WU, Z, bih, t, ip, gates, u0, u1):
     """Units ``u0:u1`` of every gate block of ``P[t]`` (all rows) become the step's
     pre-activations ``(x_t W_ih^T + b_ih) + h_{t-1} W_hh^T``, as ``forward_position`` makes
-    them for a row block: the recurrent product is one BLAS call on the block's packed columns
-    (``pack_units``) into ``Z[:, gates·u0 : gates·u1]``, then added."""
+    them for a row block: the recurrent product is one product over the block's strips
+    (``WU``, its part of ``pack_units``) into ``Z[:, gates·u0 : gates·u1]``, then added."""
     N = P.shape[1]
     H = S.shape[2]
     U = u1 - u0
-    _mm(S[ip], WU[H * gates * u0:H * gates * u1].reshape((H, gates * U)),
-        Z[:, gates * u0:gates * u1], 0.0)
+    mm_strips(S[ip], WU, gates * U, Z[:, gates * u0:gates * u1], 0.0)
     for n in range(N):
         for g in range(gates):
             pv = P[t, n, g * H + u0:g * H + u1]
@@ -748,13 +754,14 @@ def forward_units(P, S, WU, Z, bih, t, ip, gates, u0, u1):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def backward_units(dz, WF, DH, dh, dZ, t, acc, gates, u0, u1):
+def backward_units(dz, WU, DH, dh, dZ, t, acc, gates, u0, u1):
     """Units ``u0:u1`` of the state gradient (all rows), as ``close_bptt_step`` does for a
-    row block: ``dh = dz W_hh`` on the block's columns of ``W_hh (G, H)`` (``WF``, one
-    panel), and in a truncation window ``dZ[t] += dz`` on the block's gate columns."""
-    N, G = dz.shape
+    row block: ``dh = dz W_hh`` on the block's columns of ``W_hh (G, H)`` (``WU``, their
+    strips from ``pack_units_backward``), and in a truncation window ``dZ[t] += dz`` on the
+    block's gate columns."""
+    N = dz.shape[0]
     H = DH.shape[1]
-    _mm(dz, WF.reshape((G, H))[:, u0:u1], DH[:, u0:u1], 0.0)
+    mm_strips(dz, WU, u1 - u0, DH[:, u0:u1], 0.0)
     for n in range(N):
         dv, Dv = dh[n, u0:u1], DH[n, u0:u1]
         for j in range(u1 - u0):
@@ -766,10 +773,20 @@ def backward_units(dz, WF, DH, dh, dZ, t, acc, gates, u0, u1):
                     zv[j] += sv[j]
 
 
-def pack_units_backward(w):
-    """``W_hh (G, H)`` as one panel (``backward_units`` takes its columns as they lie): the
-    weight itself when it is C-contiguous (only read, during one sweep), else a copy."""
-    return np.ascontiguousarray(w).reshape(-1), np.array([0, w.shape[1]], dtype=np.int64)
+def pack_units_backward(w, blocks: int, empty: Any = np.empty):
+    """``(WU, offsets)``: ``W_hh (G, H)`` by unit blocks for ``backward_units``: block ``b``
+    is its columns ``unit_range(b)`` as strips (``_strips.pack_strips``) at
+    ``WU[offsets[b]:offsets[b + 1]]``, in an array from ``empty``."""
+    G, H = w.shape
+    offsets = [0]
+    for b in range(blocks):
+        u0, u1 = unit_range(b, blocks, H)
+        offsets.append(offsets[-1] + _strips.strips_size(G, u1 - u0, w.dtype))
+    flat = empty((offsets[-1],), w.dtype)
+    for b in range(blocks):
+        u0, u1 = unit_range(b, blocks, H)
+        _strips.pack_strips(w[:, u0:u1], flat[offsets[b]:offsets[b + 1]], _split_strips)
+    return flat, np.array(offsets, dtype=np.int64)
 
 
 def parallel_units(steps: int, fn) -> None:
@@ -831,6 +848,10 @@ DESCRIPTION += f", core {CORE} ({'panels for' if SMALL_GEMM else 'no'} small-mat
 # with OpenBLAS's Haswell kernels, benchmarks/RESULTS.md). Products of at most ``SMALL_ROWS``
 # rows take those loops there; with the small-matrix kernels, BLAS keeps them.
 SMALL_ROWS = 0 if SMALL_GEMM else 3
+# Without them, the recurrent weight of a sweep with more rows goes into strips once per call
+# (``_strips``), and every step's product runs there instead of in sgemm.
+STRIPS = not SMALL_GEMM
+STRIPS_PER_THREAD = 8  # the fewest strips one thread packs
 
 
 def panel_width(rows: int, k: int, n: int) -> int:
@@ -846,15 +867,25 @@ def _block_rows(rows: int) -> int:
     return max(r1 - r0 for r0, r1 in _pool.row_blocks(rows, threads(), _pool.MIN_ROWS))
 
 
-def pack_panels(b, rows: int):
-    """``(WF, WB)``: ``b (k, n)`` (any strides) in column panels for ``mm_panels``, sized for
-    products of ``rows`` rows. One panel is ``b`` itself when ``b`` is C-contiguous, and, for at
-    most ``SMALL_ROWS`` rows, ``b^T`` when that is (``WB[0] = -1``: a matrix-vector product per
+def _split_strips(count: int, fn: Any) -> None:
+    """``fn(s0, s1)`` over ranges of ``count`` strips, on the engine's threads."""
+    parallel_rows(count, STRIPS_PER_THREAD, fn)
+
+
+def pack_panels(b, rows: int, empty: Any = np.empty):
+    """``(WF, WB)``: ``b (k, n)`` (any strides) for ``mm_panels``' products of ``rows`` rows.
+    Where OpenBLAS has no small-matrix kernels (``STRIPS``) and ``rows > SMALL_ROWS``: as
+    strips (``_strips.pack_strips``; ``WB[0] = -2``), in an array from ``empty``. Else in
+    column panels: one panel is ``b`` itself when ``b`` is C-contiguous, and, for at most
+    ``SMALL_ROWS`` rows, ``b^T`` when that is (``WB[0] = -1``: a matrix-vector product per
     row, as fast as ``mm_rows``' passes and without the transposed copy: (100, 400) took 18 us
     to copy, (128, 512) 86 us, against 2.2 and 3.8 us for one product); else it is copied here
     (``copy_transposed``); several panels are split over the threads. The views are only read,
     while the weight is fixed (one sweep)."""
     k, n = b.shape
+    if STRIPS and rows > SMALL_ROWS:
+        W = empty((_strips.strips_size(k, n, b.dtype),), b.dtype)
+        return _strips.pack_strips(b, W, _split_strips), np.array([-2, n], dtype=np.int64)
     width = max(panel_width(rows, k, n), 1)
     if width >= n:  # one panel
         if b.flags.c_contiguous:
@@ -875,14 +906,14 @@ def pack_panels(b, rows: int):
     return flat, bounds
 
 
-def pack_forward(w_t, rows: int):
+def pack_forward(w_t, rows: int, empty: Any = np.empty):
     """``W_hh^T (H, G)`` in the layout of the forward kernels."""
-    return pack_panels(w_t, _block_rows(rows))
+    return pack_panels(w_t, _block_rows(rows), empty)
 
 
-def pack_backward(w, rows: int):
+def pack_backward(w, rows: int, empty: Any = np.empty):
     """``W_hh (G, H)`` in the layout of the BPTT kernels."""
-    return pack_panels(w, _block_rows(rows))
+    return pack_panels(w, _block_rows(rows), empty)
 
 
 @njit(cache=True, error_model="numpy", nogil=True)

@@ -23,9 +23,10 @@ and indexed by time (not by processing order):
                      (``has_rm``), ``HM (N, H)`` scratch for ``S[t] ⊙ RM``;
 ``bhh (G,)``         ``b_hh`` (zeros without a recurrent bias), added after the recurrent product;
 ``bih (G,)``         ``b_ih`` (zeros without a bias);
-``WR``               ``W_hh^T (H, G)`` as column panels (``_numba_kernels.pack_panels``), copied
-                     once per call; with ``K`` unit blocks per step (``unit_blocks``), packed by
-                     blocks (``pack_units``) instead, and ``Z (N, G)`` their products;
+``WR``               ``W_hh^T (H, G)`` for ``_numba_kernels.mm_panels`` (``pack_panels``: as
+                     strips, ``_strips``, or column panels), packed once per call; with ``K``
+                     unit blocks per step (``unit_blocks``), as strips by blocks
+                     (``pack_units``) instead, and ``Z (N, G)`` their products;
 ``extra``            the cell's own buffers (LSTM: ``C``, ``TC``; GRU: ``HN``, ``HP``).
 
 The backward sweep writes ``dZ (T, N, G)`` (gradient of the pre-activations = of ``P``), then
@@ -119,12 +120,15 @@ class CompiledSweep:
     already in. ``unit_blocks``: its forward kernel can also split each step by units
     (``_numba_kernels.unit_blocks``): the driver then sets ``q.K`` (blocks per step, else 0),
     packs ``q.WR`` with ``pack_units`` and gives ``q.Z (N, G)`` scratch.
+    ``unit_blocks_backward``: its BPTT kernel splits those sweeps' steps by units too (its
+    ``W`` then comes from ``pack_units_backward``).
     """
 
     gates: int = 1
     state_grads: int = 0
     adds_input_bias: bool = False
     unit_blocks: bool = False
+    unit_blocks_backward: bool = False
 
     def allocate(self, q: Seq, state: tuple[Array, ...], start: int) -> None:
         """Create the cell's extra buffers in ``q.extra``, initial states at index ``start``."""
@@ -211,10 +215,10 @@ def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ..
     q.K = nk.unit_blocks(N, H, sweep.gates) if units else 0
     # W_hh^T (H, G): h @ W_hh^T as an NN product (1.5-2.7x faster than h @ W_hh.T)
     if q.K:
-        q.WR = nk.pack_units(prm["weight_hh"].T, q.K, sweep.gates)
+        q.WR = nk.pack_units(prm["weight_hh"].T, q.K, sweep.gates, q.empty)
         q.Z = q.empty((N, G), dtype)
     else:
-        q.WR = nk.pack_forward(prm["weight_hh"].T, N)
+        q.WR = nk.pack_forward(prm["weight_hh"].T, N, q.empty)
         q.Z = dummy(dtype, 2)
     start = T if reverse else 0
     q.S = q.empty((T + 1, N, H), dtype)
@@ -257,7 +261,9 @@ def backward(q: Seq, cell: Any, dYt: Array | None, dstate: tuple[Array, ...],
     dY = dummy(dtype, 3) if dYt is None else dYt
     nk = _kernels()
     w_hh = cell.params["weight_hh"]
-    W = nk.pack_units_backward(w_hh) if q.K and dS is None else nk.pack_backward(w_hh, N)
+    W = (nk.pack_units_backward(w_hh, q.K, q.empty)
+         if q.K and dS is None and q.sweep.unit_blocks_backward
+         else nk.pack_backward(w_hh, N, q.empty))
     acc = len(windows) > 1
     dZ = q.ws.empty((T, N, G), dtype) if q.ws is not None else np.empty((T, N, G), dtype)
     if acc:

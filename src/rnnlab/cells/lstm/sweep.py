@@ -63,8 +63,8 @@ def lstm_forward(P, S, C, TC, Y, WF, WB, bih, bhh, RM, HM, M, reverse, has_rm, h
                  zero_out, r0, r1, sync, K, Z):
     """LSTM over all steps: ``P[t]`` becomes the activated gates (i, f, g, o), ``C``/``TC`` the
     cells and their tanh, ``S`` the hidden states. ``K == 0``: rows ``r0:r1``, every unit;
-    else every row, each step's ``K`` unit blocks claimed through ``sync``, ``WF`` packed by
-    ``nk.pack_units`` and ``Z (N, G)`` scratch (no mask, no recurrent dropout: the driver's
+    else every row, each step's ``K`` unit blocks claimed through ``sync``, ``WF``, ``WB``
+    from ``nk.pack_units`` and ``Z (N, G)`` scratch (no mask, no recurrent dropout: the driver's
     ``Seq.K``)."""
     T, N, G = P.shape
     H = G // 4
@@ -81,7 +81,7 @@ def lstm_forward(P, S, C, TC, Y, WF, WB, bih, bhh, RM, HM, M, reverse, has_rm, h
         b = nk.claim_unit_block(sync, i)
         while b < K:
             u0, u1 = nk.unit_range(b, K, H)
-            nk.forward_units(P, S, WF, Z, bih, t, ip, 4, u0, u1)
+            nk.forward_units(P, S, WF[WB[b]:WB[b + 1]], Z, bih, t, ip, 4, u0, u1)
             lstm_cells(P, S, C, TC, M, bhh, t, ip, io, False, 0, N, u0, u1)
             nk.finish_unit_block(sync, i)
             b = nk.claim_unit_block(sync, i)
@@ -121,7 +121,8 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, dHt,
     ``dHt``, ``dCt`` (or None) collect every step's total gradients of ``h_t`` and ``c_t``.
     ``K == 0``: rows ``r0:r1``; else every row in ``K`` unit blocks per step, claimed through
     ``sync`` in two phases (the gradients ``dz``; then ``dz W_hh`` on the block's columns of
-    ``WF``, ``W_hh (G, H)`` as one panel), with no mask, recurrent dropout or ``dHt``/``dCt``."""
+    ``W_hh (G, H)``, ``WF``, ``WB`` from ``nk.pack_units_backward``), with no mask,
+    recurrent dropout or ``dHt``/``dCt``."""
     T, N, G = P.shape
     H = G // 4
     DY = np.zeros(H, dh.dtype)
@@ -153,7 +154,7 @@ def lstm_backward(P, C, TC, WF, WB, RM, M, dYt, dZ, dh, dc, DZS, DH, carry, dHt,
         b = nk.claim_unit_block(sync, 2 * i + 1)
         while b < K:
             u0, u1 = nk.unit_range(b, K, H)
-            nk.backward_units(dz, WF, DH, dh, dZ, t, acc, 4, u0, u1)
+            nk.backward_units(dz, WF[WB[b]:WB[b + 1]], DH, dh, dZ, t, acc, 4, u0, u1)
             nk.finish_unit_block(sync, 2 * i + 1)
             b = nk.claim_unit_block(sync, 2 * i + 1)
         nk.wait_unit_blocks(sync, 2 * i + 1, K)
@@ -164,6 +165,7 @@ class LSTMSweep(CompiledSweep):
     state_grads = 2
     adds_input_bias = True
     unit_blocks = True
+    unit_blocks_backward = True
 
     def allocate(self, q: Seq, state: tuple[Any, ...], start: int) -> None:
         C = q.empty((q.T + 1, q.N, q.H), q.P.dtype)

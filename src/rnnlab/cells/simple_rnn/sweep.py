@@ -66,7 +66,7 @@ def simple_forward(P, S, Y, WF, WB, bih, bhh, RM, HM, M, reverse, has_rm, has_ma
         b = nk.claim_unit_block(sync, i)
         while b < K:
             u0, u1 = nk.unit_range(b, K, H)
-            nk.forward_units(P, S, WF, Z, bih, t, ip, 1, u0, u1)
+            nk.forward_units(P, S, WF[WB[b]:WB[b + 1]], Z, bih, t, ip, 1, u0, u1)
             simple_cells(P, S, bhh, t, io, act, 0, N, u0, u1)
             nk.finish_unit_block(sync, i)
             b = nk.claim_unit_block(sync, i)

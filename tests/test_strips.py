@@ -1,0 +1,139 @@
+"""The recurrent product over strips (``rnnlab.kernels._strips``): the same numbers as a
+float64 product for every tile height, partial strip, ``beta``, layout and dtype, and the
+sweeps through it where this machine's OpenBLAS would not choose it."""
+
+from __future__ import annotations
+
+import itertools
+from fractions import Fraction
+
+import numpy as np
+import pytest
+
+from rnnlab.kernels import numba_status
+
+NUMBA_OK = numba_status()[0]
+pytestmark = pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
+
+TOL = {np.float32: 2e-6, np.float64: 1e-14}
+
+
+def _strips():
+    from rnnlab.kernels import _strips
+
+    return _strips
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_product_matches_float64(dtype: type) -> None:
+    """Rows 1-13 (every tile height, and tiles of unequal height), columns with and without
+    a partial last strip, ``k`` 1 to 70; ``beta`` 0 ignores ``c`` (NaN there included), 1 adds
+    to it; a column range of a wider ``c`` is written and nothing beside it."""
+    st = _strips()
+    rng = np.random.default_rng(0)
+    sw = st.strip_width(dtype)
+    for m, n, k in itertools.product((1, 2, 3, 4, 5, 6, 7, 11, 13), (1, sw - 1, sw, 2 * sw + 3),
+                                     (1, 5, 70)):
+        a = rng.standard_normal((m, k)).astype(dtype)
+        b = rng.standard_normal((k, n)).astype(dtype)
+        W = st.pack_strips(b)
+        assert W.size == st.strips_size(k, n, dtype) == -(-n // sw) * sw * k
+        np.testing.assert_array_equal(st.unpack_strips(W, k, n), b)
+        want = a.astype(np.float64) @ b.astype(np.float64)
+        scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)
+        wide = np.full((m, n + 5), np.nan, dtype=dtype)
+        st.mm_strips(a, W, n, wide[:, 2:2 + n], 0.0)
+        assert np.isnan(wide[:, :2]).all() and np.isnan(wide[:, 2 + n:]).all()
+        assert (np.abs(wide[:, 2:2 + n] - want) <= TOL[dtype] * scale).all()
+        c0 = rng.standard_normal((m, n)).astype(dtype)
+        c = c0.copy()
+        st.mm_strips(a, W, n, c, 1.0)
+        assert (np.abs(c - (want + c0)) <= TOL[dtype] * (scale + np.abs(c0))).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_each_element_is_one_ordered_dot_product(dtype: type) -> None:
+    """Exactness, not closeness: every element equals the same dot product summed in order
+    with fused multiply-adds, computed here one element at a time (and so does not depend on
+    which tile or strip it lies in)."""
+    st = _strips()
+    rng = np.random.default_rng(1)
+    m, k, n = 9, 23, 2 * st.strip_width(dtype) + 1
+    a = rng.standard_normal((m, k)).astype(dtype)
+    b = rng.standard_normal((k, n)).astype(dtype)
+    c = np.empty((m, n), dtype=dtype)
+    st.mm_strips(a, st.pack_strips(b), n, c, 0.0)
+    for r in range(m):
+        for j in range(n):
+            acc = dtype(0.0)
+            for p in range(k):  # the exact a·b + acc, rounded (float32: via float64)
+                exact = Fraction(float(a[r, p])) * Fraction(float(b[p, j])) + Fraction(float(acc))
+                acc = dtype(float(exact))
+            assert c[r, j] == acc, (r, j)
+
+
+def test_non_finite_values_propagate() -> None:
+    st = _strips()
+    a = np.ones((5, 3), dtype=np.float32)
+    b = np.ones((3, 20), dtype=np.float32)
+    a[1, 2] = np.nan
+    b[0, 17] = np.inf
+    c = np.zeros((5, 20), dtype=np.float32)
+    st.mm_strips(a, st.pack_strips(b), 20, c, 0.0)
+    assert np.isnan(c[1]).all()                      # NaN times anything, inf included
+    assert np.isinf(c[[0, 2, 3, 4], 17]).all()
+    assert np.isfinite(np.delete(c[[0, 2, 3, 4]], 17, axis=1)).all()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_packing_from_any_layout(dtype: type) -> None:
+    """A C-contiguous weight, a transposed one (``W_hh.T``, read along ``W_hh``'s rows), a
+    column range, a strided one and the rows of ``pack_rows``: the same strips; ``out`` is
+    filled in place, and a split over strip ranges packs the same."""
+    st = _strips()
+    rng = np.random.default_rng(2)
+    k, n = 37, 45
+    b = rng.standard_normal((k, n)).astype(dtype)
+    W = st.pack_strips(b)
+    wide = np.concatenate([b, b], axis=1)
+    for src in (np.ascontiguousarray(b.T).T, wide[:, :n], np.repeat(b, 2, axis=0)[::2],
+                np.repeat(b, 2, axis=1)[:, ::2]):
+        np.testing.assert_array_equal(st.pack_strips(src), W)
+    out = np.full(W.size, np.nan, dtype=dtype)
+    calls: list[tuple[int, int]] = []
+
+    def split(count: int, fn) -> None:
+        for s0, s1 in ((0, 1), (1, count)):
+            calls.append((s0, s1))
+            fn(s0, s1)
+
+    assert st.pack_strips(b, out, split) is out
+    np.testing.assert_array_equal(out, W)
+    assert calls == [(0, 1), (1, -(-n // st.strip_width(dtype)))]
+    bt = rng.standard_normal((60, k)).astype(dtype)
+    rows = np.array([5, 0, 59, 7, 8, 9, 30, 31, 2, 3, 4, 40, 41, 42, 43, 44, 1, 6])
+    np.testing.assert_array_equal(st.unpack_strips(st.pack_rows(bt, rows), k, len(rows)),
+                                  bt[rows].T)
+
+
+def test_rows_must_be_contiguous() -> None:
+    st = _strips()
+    b = np.ones((4, 16), dtype=np.float32)
+    W = st.pack_strips(b)
+    with pytest.raises(ValueError, match="contiguous"):
+        st.mm_strips(np.ones((3, 8), dtype=np.float32)[:, ::2], W, 16,
+                     np.zeros((3, 16), dtype=np.float32), 0.0)
+
+
+def test_empty_products() -> None:
+    st = _strips()
+    for k in (0, 3):
+        b = np.ones((k, 5), dtype=np.float64)
+        W = st.pack_strips(b)
+        c = np.full((2, 5), 7.0)
+        st.mm_strips(np.ones((2, k)), W, 5, c, 1.0)
+        np.testing.assert_array_equal(c, 7.0 + k)
+        c = np.full((2, 5), np.nan)
+        st.mm_strips(np.ones((2, k)), W, 5, c, 0.0)
+        np.testing.assert_array_equal(c, float(k))
+    st.mm_strips(np.ones((0, 3)), st.pack_strips(np.ones((3, 5))), 5, np.ones((0, 5)), 0.0)
