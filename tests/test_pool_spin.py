@@ -4,6 +4,7 @@ run with spinning on giving the same blocks, results and errors as with it off."
 from __future__ import annotations
 
 import threading
+from typing import Any
 
 import numpy as np
 import pytest
@@ -62,3 +63,26 @@ def test_spin_iterations_is_positive_and_measured_once(monkeypatch: pytest.Monke
     monkeypatch.setattr(_pool, "SPIN_SECONDS", 0.001)
     n = _pool.spin_iterations()
     assert n >= 1 and _pool.spin_iterations() == n
+
+
+def test_no_helper_keeps_a_finished_job_alive() -> None:
+    """A helper waiting for the next job holds nothing of the last one: a sweep's buffers
+    (here, what the job's function closes over) go as soon as the caller drops them, even
+    when a later job runs on fewer threads and that helper has no new job to replace it."""
+    import time
+    import weakref
+
+    class Buffers:
+        pass
+
+    held = Buffers()
+    ref = weakref.ref(held)
+    def job(buffers: Buffers) -> Any:
+        return lambda i: time.sleep(0.01) or id(buffers)   # as a sweep's closure holds its Seq
+
+    _pool.POOL.run(job(held), 8, 4)
+    del held
+    deadline = time.monotonic() + 2.0       # the helpers let go right after their last block
+    while ref() is not None and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert ref() is None                     # no gc.collect(): reference counts alone

@@ -91,14 +91,15 @@ def test_unit_block_rule(monkeypatch: pytest.MonkeyPatch) -> None:
     from rnnlab.kernels import _numba_kernels as nk
 
     monkeypatch.setattr(nk, "threads", lambda: 2)
-    assert nk.unit_blocks(20, 650, 4) == 2       # few rows per thread, a large weight
-    assert nk.unit_blocks(20, 200, 4) == 2
-    assert nk.unit_blocks(20, 650, 1) == 2       # SimpleRNN: one gate
-    assert nk.unit_blocks(20, 200, 1) == 0       # ... whose 200-unit weight is small
-    assert nk.unit_blocks(64, 650, 4) == 0       # enough rows per thread
-    assert nk.unit_blocks(20, 64, 4) == 0        # a small weight
+    assert nk.unit_blocks(12, 650, 4) == 2       # few rows per thread, a large weight
+    assert nk.unit_blocks(12, 200, 4) == 2
+    assert nk.unit_blocks(12, 650, 1) == 2       # SimpleRNN: one gate
+    assert nk.unit_blocks(12, 200, 1) == 0       # ... whose 200-unit weight is small
+    assert nk.unit_blocks(20, 650, 4) == 0       # enough rows per thread
+    assert nk.unit_blocks(64, 650, 4) == 0
+    assert nk.unit_blocks(12, 64, 4) == 0        # a small weight
     monkeypatch.setattr(nk, "threads", lambda: 1)
-    assert nk.unit_blocks(20, 650, 4) == 0
+    assert nk.unit_blocks(12, 650, 4) == 0
 
 
 def test_pack_units_layout() -> None:

@@ -645,8 +645,14 @@ NO_SYNC = np.zeros(2, dtype=np.int64)  # ``sync`` of a sweep split by rows (unus
 # rows 3.15 -> 2.58 ms; not at 128 units with 32 rows (11.6 -> 12.6 ms) or 64 rows (2.8 -> 3.1).
 # SimpleRNN (one gate, a weight a quarter the size): 650 units, 20 rows, inference of two layers
 # and a Dense 25.3 -> 23.3 ms, but 200 units 3.6 -> 4.2 ms. So the rule is the weight's size.
+# With the products over strips (``_strips``: no per-call packing in any split) the rows per
+# thread decide (LSTM, 650 units, 35 steps, 2 threads, inference / training ms, units against
+# rows): 4 rows per thread 10.9 / 28.4 against 12.8 / 32.5, 6 rows 13.8 / 35.1 against
+# 16.5 / 40.4 (each thread's row block re-reads the whole weight at every step), but 10 rows
+# 30.9 / 79.9 against 29.5 / 76.8 and 12 rows 44.2 / 109 against 39.5 / 99.9 (no meeting
+# per step). SimpleRNN, 650 units, 10 rows per thread, the medium model: the same either way.
 UNIT_MIN_WEIGHT = 1 << 17  # recurrent weights of fewer elements (H x G) keep row blocks
-UNIT_MAX_ROWS = 12         # the most rows per thread that unit blocks take
+UNIT_MAX_ROWS = 6          # the most rows per thread that unit blocks take
 
 
 def unit_blocks(rows: int, units: int, gates: int) -> int:

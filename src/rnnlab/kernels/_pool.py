@@ -116,6 +116,7 @@ class _Pool:
                 job = self._job
             if job is not None and job.work():
                 signal = job.finished
+            job = None  # nor keep a finished job's buffers alive while this thread waits
 
     def run(self, fn: Callable[[int], Any], n: int, threads: int) -> None:
         """``fn(i)`` for ``i in range(n)`` on up to ``threads`` threads (this one included).
