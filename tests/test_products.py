@@ -41,6 +41,43 @@ def test_matmul_equals_numpy(engine: str, split: None, monkeypatch: pytest.Monke
 
 
 @pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("threads", [1, 3])
+def test_matmul_with_bias(engine: str, threads: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    """``bias`` added to every row, whichever way the product runs: the bias first and BLAS
+    adding the product to it (compiled engine; a weight as it lies or transposed, float32
+    and float64), or the product then ``+=`` (a layout BLAS does not take, mixed dtypes, the
+    reference engine); NaN in ``out`` beforehand never survives."""
+    from threadpoolctl import threadpool_limits
+
+    monkeypatch.setattr(kernels, "_env_default", [kernels.check_engine(engine)])
+    monkeypatch.setattr(products, "MIN_BLOCK_WORK", 1)
+    folded: list[bool] = []
+    if engine == "compiled":
+        from rnnlab.kernels import _numba_kernels as nk
+
+        real = nk.matmul_bias
+        monkeypatch.setattr(nk, "matmul_bias", lambda *args: folded.append(real(*args))
+                            or folded[-1])
+    rng = np.random.default_rng(5)
+    with threadpool_limits(threads):
+        for dtype, tol in ((np.float64, 1e-12), (np.float32, 2e-6)):
+            a = rng.standard_normal((37, 9)).astype(dtype)
+            w = rng.standard_normal((11, 9)).astype(dtype)
+            bias = rng.standard_normal(11).astype(dtype)
+            want = a.astype(np.float64) @ w.T.astype(np.float64) + bias
+            wide = np.repeat(w, 2, axis=0)[::2]                       # rows strided
+            for b in (w.T, np.ascontiguousarray(w.T), np.repeat(w.T, 2, axis=1)[:, ::2],
+                      wide.T):
+                out = np.full((37, 11), np.nan, dtype=dtype)
+                assert products.matmul(a, b, out=out, bias=bias) is out
+                np.testing.assert_allclose(out, want, rtol=tol, atol=tol)
+            mixed = products.matmul(a, w.T.astype(np.float64), bias=bias)
+            np.testing.assert_allclose(mixed, want, rtol=tol, atol=tol)
+    if engine == "compiled":                 # C and transposed weights folded, the rest not
+        assert True in folded and False in folded
+
+
+@pytest.mark.parametrize("engine", ENGINES)
 def test_out_overlapping_an_operand(engine: str, split: None,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """Row blocks writing into ``b`` while others still read it would be wrong: such calls run

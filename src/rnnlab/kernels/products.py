@@ -32,10 +32,11 @@ def matmul(a: Array, b: Array, out: Array | None = None, engine_module: Any = No
     """``a @ b`` (then ``+= bias``, a ``(n,)`` row, when given) for 2-D ``a (m, k)`` and
     ``b (k, n)`` (views, transposed ones included), into ``out (m, n)`` when given. Row blocks
     of ``a`` run on the threads of ``engine_module`` (default: ``threads_module()``; one block,
-    BLAS-threaded, when there is none), each adding the bias to its own rows after its product
-    (a pass over a ``(700, 10000)`` output on one thread was 3-5 ms).
-    Every element is one BLAS dot product over the whole ``k``, as in ``np.matmul``: no partial
-    sums, so the split does not change the result's summation."""
+    BLAS-threaded, when there is none). Under the compiled engine the bias goes in first and
+    the product is added to it (``_numba_kernels.matmul_bias``: a pass over a ``(700, 10000)``
+    output after the product was 3-5 ms on one thread); else each block adds it to its rows.
+    Every element is one BLAS dot product over the whole ``k``, as in ``np.matmul``: the split
+    by rows does not change the result's summation."""
     if a.ndim != 2 or b.ndim != 2:
         raise ValueError(f"matmul expects 2-D operands, got shapes {a.shape} and {b.shape}")
     m, k = a.shape
@@ -44,17 +45,24 @@ def matmul(a: Array, b: Array, out: Array | None = None, engine_module: Any = No
         out = np.empty((m, n), dtype=np.result_type(a, b))
     eng = engine_module if engine_module is not None else threads_module()
     shared = np.may_share_memory(out, a) or np.may_share_memory(out, b)
-    if shared or eng is None or eng.threads() == 1:  # (shared: blocks would overwrite operands
-        np.matmul(a, b, out=out)                     # that others still read)
-        if bias is not None:
-            out += bias
-        return out
-    min_rows = max(_pool.MIN_ROWS, -(-MIN_BLOCK_WORK // max(k * n, 1)))
+    fold = getattr(eng, "matmul_bias", None) if bias is not None and not shared else None
 
     def block(r0: int, r1: int) -> Any:
+        if fold is not None and fold(a[r0:r1], b, out[r0:r1], bias):
+            return
         np.matmul(a[r0:r1], b, out=out[r0:r1])
         if bias is not None:
             out[r0:r1] += bias
+
+    if shared or eng is None or eng.threads() == 1:  # (shared: blocks would overwrite operands
+        if shared or eng is None:                    # that others still read)
+            np.matmul(a, b, out=out)
+            if bias is not None:
+                out += bias
+        else:
+            block(0, m)
+        return out
+    min_rows = max(_pool.MIN_ROWS, -(-MIN_BLOCK_WORK // max(k * n, 1)))
 
     eng.parallel_rows(m, min_rows, block)
     return out
