@@ -15,8 +15,10 @@ Two engines compute the same numbers (tested against each other in float64 to 1e
                with few rows per thread and a large weight splits each step by units
                instead (``_numba_kernels.unit_blocks``; LSTM); the whole-sequence products
                and ``Dense``'s are split by rows (``products.matmul``). The recurrent
-               weight is copied once per call into column panels small enough for
-               OpenBLAS's small-matrix kernels (``pack_panels``).
+               weight is packed once per call into column strips, and every step's product
+               is a vector kernel over them instead of a BLAS call (``_strips``), except on
+               cores whose OpenBLAS has small-matrix kernels: there the weight goes into
+               column panels sized for those (``pack_panels``).
 ``reference``  the readable loop over ``cell.step`` / ``cell.step_backward``
                (``rnnlab.layers.sweep``), for every cell.
 

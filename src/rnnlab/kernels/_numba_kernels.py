@@ -1,7 +1,7 @@
 """What every compiled sweep shares: NumPy's BLAS bound for numba, the per-step product on the
-recurrent weight's column panels, a vectorising tanh, the mask and window bookkeeping of a step,
-and the row-block threads. The cells' own kernels live beside their reference step
-(``rnnlab.cells.<cell>.sweep``).
+recurrent weight's strips (``_strips``) or column panels, a vectorising tanh, the mask and
+window bookkeeping of a step, and the row-block threads. The cells' own kernels live beside
+their reference step (``rnnlab.cells.<cell>.sweep``).
 
 Importing this module imports numba and binds NumPy's CBLAS (``_blas``); any failure makes
 compiled sweeps unavailable (``rnnlab.kernels.numba_status``). Kernels are compiled with
