@@ -228,6 +228,7 @@ def test_recurrent_weight_in_panels(cell: str, three_threads: None,
     from rnnlab.kernels import _numba_kernels
 
     monkeypatch.setattr(_numba_kernels, "STRIPS", False)
+    monkeypatch.setattr(_numba_kernels, "STRIPS_FLOAT32", False)
     monkeypatch.setattr(_numba_kernels, "panel_width", lambda rows, k, n: max(1, n // 3))
     for opts in ({"return_sequences": True, "mask": "ragged", "go_backwards": True},
                  {"truncate_gradient": 2, "dropout": 0.2, "recurrent_dropout": 0.3},
@@ -272,6 +273,7 @@ def test_real_panel_widths(cell: str, monkeypatch: pytest.MonkeyPatch) -> None:
 
     monkeypatch.setattr(nk, "SMALL_GEMM", True)
     monkeypatch.setattr(nk, "STRIPS", False)
+    monkeypatch.setattr(nk, "STRIPS_FLOAT32", False)
     packed: list[int] = []
     real_pack = nk.pack_panels
 
@@ -329,7 +331,7 @@ def test_few_row_products_match_blas() -> None:
             b = rng.standard_normal((100, 400)).astype(dtype)
             src = {"C": b, "T": b.T.copy().T, "strided": np.repeat(b, 2, axis=1)[:, ::2]}[layout]
             flat, bounds = nk.pack_panels(src, rows=m)
-            strips = nk.STRIPS and m > nk.SMALL_ROWS
+            strips = nk.use_strips(m, dtype)
             view = not strips and (layout == "C" or (layout == "T" and m <= nk.SMALL_ROWS))
             assert np.shares_memory(flat, src) == view
             want = [-2, 400] if strips else [-1, 400] if view and layout == "T" else [0, 400]

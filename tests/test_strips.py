@@ -26,14 +26,15 @@ def _strips():
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_product_matches_float64(dtype: type) -> None:
-    """Rows 1-13 (every tile height, and tiles of unequal height), columns with and without
-    a partial last strip, ``k`` 1 to 70; ``beta`` 0 ignores ``c`` (NaN there included), 1 adds
-    to it; a column range of a wider ``c`` is written and nothing beside it."""
+    """Rows 1 to ``ROWS + 1`` and ``2 ROWS + 1`` (every tile height of this machine's
+    kernels, and tiles of unequal height), columns with and without a partial last strip,
+    ``k`` 1 to 70; ``beta`` 0 ignores ``c`` (NaN there included), 1 adds to it; a column range
+    of a wider ``c`` is written and nothing beside it."""
     st = _strips()
     rng = np.random.default_rng(0)
     sw = st.strip_width(dtype)
-    for m, n, k in itertools.product((1, 2, 3, 4, 5, 6, 7, 11, 13), (1, sw - 1, sw, 2 * sw + 3),
-                                     (1, 5, 70)):
+    heights = [*range(1, st.ROWS + 2), 2 * st.ROWS + 1]
+    for m, n, k in itertools.product(heights, (1, sw - 1, sw, 2 * sw + 3), (1, 5, 70)):
         a = rng.standard_normal((m, k)).astype(dtype)
         b = rng.standard_normal((k, n)).astype(dtype)
         W = st.pack_strips(b)
@@ -137,3 +138,31 @@ def test_empty_products() -> None:
         st.mm_strips(np.ones((2, k)), W, 5, c, 0.0)
         np.testing.assert_array_equal(c, float(k))
     st.mm_strips(np.ones((0, 3)), st.pack_strips(np.ones((3, 5))), 5, np.ones((0, 5)), 0.0)
+
+
+def test_portable_build_takes_the_avx2_tiles() -> None:
+    """Under ``NUMBA_CPU_NAME=generic`` (a build for any x86-64) the strips are two 32-byte
+    vectors and tiles of at most 6 rows, whatever this machine has, and the product is still
+    right for every tile height (run in a fresh process: the width is fixed at import)."""
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from rnnlab.kernels import _strips as st\n"
+        "assert (st.AVX512, st.VECTOR_BYTES, st.ROWS) == (False, 32, 6), st.ROWS\n"
+        "rng = np.random.default_rng(0)\n"
+        "for m in range(1, 14):\n"
+        "    a = rng.standard_normal((m, 37)).astype(np.float32)\n"
+        "    b = rng.standard_normal((37, 41)).astype(np.float32)\n"
+        "    c = np.empty((m, 41), np.float32)\n"
+        "    st.mm_strips(a, st.pack_strips(b), 41, c, 0.0)\n"
+        "    want = a.astype(np.float64) @ b\n"
+        "    scale = np.abs(a).astype(np.float64) @ np.abs(b)\n"
+        "    assert (np.abs(c - want) <= 2e-6 * scale).all(), m\n"
+        "print('ok')\n")
+    env = {**os.environ, "NUMBA_CPU_NAME": "generic"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                          timeout=300)
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

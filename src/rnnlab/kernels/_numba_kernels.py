@@ -924,8 +924,22 @@ DESCRIPTION += f", core {CORE} ({'panels for' if SMALL_GEMM else 'no'} small-mat
 # rows take those loops there; with the small-matrix kernels, BLAS keeps them.
 SMALL_ROWS = 0 if SMALL_GEMM else 3
 # Without them, the recurrent weight of a sweep with more rows goes into strips once per call
-# (``_strips``), and every step's product runs there instead of in sgemm.
+# (``_strips``), and every step's product runs there instead of in sgemm. With them, on a CPU
+# with AVX-512 (the strips' tiles in 64-byte vectors), float32 goes into strips too: on one
+# core (AMD EPYC Zen 5, OpenBLAS's SkylakeX kernels) (10, 650) @ (650, 2600) took 134 us
+# against 233 in panels, (20, 650) @ (650, 2600) 269 against 277, (10, 200) @ (200, 800) 13.0
+# against 20.9; float64 stays in panels, whose OpenBLAS kernels kept up where the weight did
+# not fit in cache ((10, 2600) @ (2600, 650): 386 us against 611 in strips;
+# benchmarks/RESULTS.md, "The recurrent product over strips").
 STRIPS = not SMALL_GEMM
+STRIPS_FLOAT32 = STRIPS or _strips.AVX512
+STRIPS_MIN_ROWS = SMALL_ROWS + 1 if SMALL_ROWS else 4  # fewer: a per-call pack does not pay
+
+
+def use_strips(rows: int, dtype: Any) -> bool:
+    """Whether a sweep's per-step products of ``rows`` rows run over strips (``_strips``)."""
+    return rows >= STRIPS_MIN_ROWS and (STRIPS or (STRIPS_FLOAT32
+                                                   and np.dtype(dtype) == np.float32))
 STRIPS_PER_THREAD = 8  # the fewest strips one thread packs
 
 
@@ -949,16 +963,15 @@ def _split_strips(count: int, fn: Any) -> None:
 
 def pack_panels(b, rows: int, empty: Any = np.empty):
     """``(WF, WB)``: ``b (k, n)`` (any strides) for ``mm_panels``' products of ``rows`` rows.
-    Where OpenBLAS has no small-matrix kernels (``STRIPS``) and ``rows > SMALL_ROWS``: as
-    strips (``_strips.pack_strips``; ``WB[0] = -2``), in an array from ``empty``. Else in
-    column panels: one panel is ``b`` itself when ``b`` is C-contiguous, and, for at most
-    ``SMALL_ROWS`` rows, ``b^T`` when that is (``WB[0] = -1``: a matrix-vector product per
-    row, as fast as ``mm_rows``' passes and without the transposed copy: (100, 400) took 18 us
-    to copy, (128, 512) 86 us, against 2.2 and 3.8 us for one product); else it is copied here
-    (``copy_transposed``); several panels are split over the threads. The views are only read,
-    while the weight is fixed (one sweep)."""
+    Where ``use_strips(rows, b.dtype)``: as strips (``_strips.pack_strips``; ``WB[0] = -2``),
+    in an array from ``empty``. Else in column panels: one panel is ``b`` itself when ``b`` is
+    C-contiguous, and, for at most ``SMALL_ROWS`` rows, ``b^T`` when that is (``WB[0] = -1``:
+    a matrix-vector product per row, as fast as ``mm_rows``' passes and without the transposed
+    copy: (100, 400) took 18 us to copy, (128, 512) 86 us, against 2.2 and 3.8 us for one
+    product); else it is copied here (``copy_transposed``); several panels are split over the
+    threads. The views are only read, while the weight is fixed (one sweep)."""
     k, n = b.shape
-    if STRIPS and rows > SMALL_ROWS:
+    if use_strips(rows, b.dtype):
         W = empty((_strips.strips_size(k, n, b.dtype),), b.dtype)
         return _strips.pack_strips(b, W, _split_strips), np.array([-2, n], dtype=np.int64)
     width = max(panel_width(rows, k, n), 1)

@@ -10,7 +10,8 @@ in ``sgemm`` and 339-358 us here, ``(10, 650) @ (650, 1296)`` 373-392 against 16
 
 Layout (``pack_strips``): strip ``s`` holds columns ``STRIP·s … STRIP·s + STRIP - 1`` of ``B``
 as a contiguous ``(k, STRIP)`` row-major block at ``W[s·k·STRIP : (s+1)·k·STRIP]``; the last
-strip is padded with zeros. ``STRIP`` is two 32-byte vectors: 16 float32 or 8 float64.
+strip is padded with zeros. ``STRIP`` is two vectors of ``VECTOR_BYTES``: 16 float32 or 8
+float64 (AVX2), 32 float32 or 16 float64 where numba compiles for AVX-512 (``AVX512``).
 
 Kernel (``_tile``): ``R`` rows (1 … ``ROWS``) of ``a`` times one strip, written in LLVM vector
 instructions: ``2·R`` vector accumulators, and per ``p`` of ``k`` two vector loads of the
@@ -19,21 +20,41 @@ strip's row ``p``, ``R`` broadcasts of ``a[r, p]`` and ``2·R`` fused multiply-a
 element of ``c`` is one dot product over ``p = 0 … k-1`` in order, then ``beta · c`` added
 (``beta`` 0: the old ``c`` is not read, so NaN there does not survive). numba's own loops over
 scalar accumulators reached 4 GFLOP/s (LLVM did not vectorise them, and 64 accumulators spill),
-against 95-100 here.
+against 95-100 here (AVX2); with AVX-512's 64-byte vectors and tiles of up to 11 rows the
+kernel reached 230-250 GFLOP/s on an AMD EPYC Zen 5 core, against 150-230 in its sgemm.
+
+Where several files are compiled into one: numba's cache (``cache=True``) keys each function on
+its own file, so a sweep that calls ``mm_strips`` keeps the kernel it was compiled with until
+its own file changes. After editing this file, delete the ``*.nbi``/``*.nbc`` files under
+``src/rnnlab`` (CONTRIBUTING.md).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import llvmlite.binding as llvm
 import numpy as np
 from llvmlite import ir
 from numba import njit, types
-from numba.core import cgutils
+from numba.core import cgutils, config
 from numba.extending import intrinsic
 
-VECTOR_BYTES = 32  # one AVX2 register; two per strip
-ROWS = 6           # the most rows of one tile: 12 accumulators and 2 strip vectors in 16 registers
+
+def _host_has_avx512() -> bool:
+    """Whether numba compiles for a CPU with AVX-512 (its 32 vector registers of 64 bytes)."""
+    if getattr(config, "CPU_NAME", None) or getattr(config, "CPU_FEATURES", None):
+        return False  # a portable build (NUMBA_CPU_NAME, NUMBA_CPU_FEATURES): assume none
+    return bool(llvm.get_host_cpu_features().get("avx512f", False))
+
+
+AVX512 = _host_has_avx512()
+# Two vectors per strip. The most rows of one tile: 2 accumulators per row, 2 strip vectors and
+# a broadcast in the CPU's vector registers (16 of 32 bytes for AVX2: 6 rows; 32 of 64 bytes
+# for AVX-512: 11 rows. A 12-row tile spilled there: (12, 650) @ (650, 1300) took 152 us,
+# against 80 for 11 rows and 97 for 13 rows in two tiles; benchmarks/RESULTS.md).
+VECTOR_BYTES = 64 if AVX512 else 32
+ROWS = 11 if AVX512 else 6
 
 
 def strip_width(dtype: Any) -> int:
@@ -117,13 +138,27 @@ def _make_tile(rows: int) -> Any:
     return tile
 
 
-_tile1, _tile2, _tile3, _tile4, _tile5, _tile6 = (_make_tile(r) for r in range(1, ROWS + 1))
+(_tile1, _tile2, _tile3, _tile4, _tile5, _tile6, _tile7, _tile8, _tile9, _tile10, _tile11,
+ _tile12) = (_make_tile(r) for r in range(1, 13))
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _tile(rows, a, a0, lda, w, w0, c, c0, ldc, k, beta):
     """``_tile`` for ``rows`` (1 … ``ROWS``) rows."""
-    if rows == 6:
+    if rows > 6:
+        if rows == 12:
+            _tile12(a, a0, lda, w, w0, c, c0, ldc, k, beta)
+        elif rows == 11:
+            _tile11(a, a0, lda, w, w0, c, c0, ldc, k, beta)
+        elif rows == 10:
+            _tile10(a, a0, lda, w, w0, c, c0, ldc, k, beta)
+        elif rows == 9:
+            _tile9(a, a0, lda, w, w0, c, c0, ldc, k, beta)
+        elif rows == 8:
+            _tile8(a, a0, lda, w, w0, c, c0, ldc, k, beta)
+        else:
+            _tile7(a, a0, lda, w, w0, c, c0, ldc, k, beta)
+    elif rows == 6:
         _tile6(a, a0, lda, w, w0, c, c0, ldc, k, beta)
     elif rows == 5:
         _tile5(a, a0, lda, w, w0, c, c0, ldc, k, beta)
