@@ -317,13 +317,25 @@ def add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out):
         dHt[t, n, j] += dy + dh[n, j]
 
 
+@njit(cache=True, error_model="numpy", nogil=True)
+def step_input(X, WIF, WIB, P, t, r0, r1):
+    """``P[t, r0:r1] = X[t, r0:r1] @ W_ih^T`` for a sweep that projects each step's input
+    itself (``driver.step_input``): ``X (T, N, D)`` (any strides, contiguous rows; a
+    batch-major input's transposed view), ``W_ih^T`` in ``WIF``, ``WIB`` (``pack_forward``).
+    ``X`` None: ``P`` already holds the projection (numba compiles this call to nothing)."""
+    if X is None:
+        return
+    mm_panels(X[t, r0:r1], WIF, WIB, P[t, r0:r1], 0.0)
+
+
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
-def forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, bih, r0, r1):
-    """``(t, ip, io)`` of processing position ``i`` (``positions``), after adding ``b_ih``
-    (``bih``) and then the recurrent product of the state it reads into ``P[t]`` (rows
-    ``r0:r1``): the step's pre-activations ``(x_t W_ih^T + b_ih) + h_{t-1} W_hh^T``, for a sweep
-    with ``adds_input_bias``."""
+def forward_position(i, T, reverse, P, X, WIF, WIB, S, WF, WB, RM, HM, has_rm, bih, r0, r1):
+    """``(t, ip, io)`` of processing position ``i`` (``positions``), after the input product
+    (``step_input``, with ``X``), adding ``b_ih`` (``bih``) and then the recurrent product of
+    the state it reads into ``P[t]`` (rows ``r0:r1``): the step's pre-activations
+    ``(x_t W_ih^T + b_ih) + h_{t-1} W_hh^T``, for a sweep with ``adds_input_bias``."""
     t, ip, io = positions(i, T, reverse)
+    step_input(X, WIF, WIB, P, t, r0, r1)
     add_bias(P[t, r0:r1], bih)
     mm_panels(recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, P[t, r0:r1], 1.0)
     return t, ip, io

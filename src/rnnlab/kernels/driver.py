@@ -10,12 +10,18 @@ kernels over row blocks of the batch (``_numba_kernels.parallel_rows``).
 Layout (T steps, N batch, D inputs, H units, G = gates·H), everything *time-major*, contiguous
 and indexed by time (not by processing order):
 
-``x (T, N, D)``      the cell's input (kept for the weight gradient);
+``x (T, N, D)``      the cell's input (kept for the weight gradient), rows contiguous: a
+                     batch-major input's transposed view is copied to time-major order here,
+                     except where the sweep projects each step itself (``step_input``);
 ``P (T, N, G)``      ``x W_ih^T + b_ih``; each step turns its slice into pre-activations and then
                      into activated gates (the backward pass needs nothing else from the gates).
                      A sweep with ``adds_input_bias`` gets ``x W_ih^T`` alone and adds ``bih``
                      (``b_ih``, zeros without a bias) to each step's slice itself, so that the
-                     projection is one product and no second pass over the whole of ``P``;
+                     projection is one product and no second pass over the whole of ``P``.
+                     A sweep with ``step_input`` may get ``P`` empty instead, with ``X`` (the
+                     input, any strides) and ``WI`` (``W_ih^T`` packed as ``WR`` is): each
+                     step then writes its own ``x_t W_ih^T`` into ``P[t]`` first
+                     (``_numba_kernels.step_input``; ``step_input`` here says when);
 ``S (T+1, N, H)``    hidden states: step t reads ``S[t]`` and writes ``S[t+1]`` (reversed:
                      reads ``S[t+1]``, writes ``S[t]``), so outputs are a slice of ``S``;
 ``Y (T, N, H)``      outputs, only with a sequence mask (masked steps repeat or zero them);
@@ -56,8 +62,8 @@ class Seq:
     """Buffers and flags of one compiled forward sweep (the cache of its backward sweep)."""
 
     __slots__ = ("sweep", "T", "N", "D", "H", "G", "reverse", "zero_out", "has_mask",
-                 "has_rm", "x", "P", "S", "Y", "M", "RM", "HM", "WR", "K", "Z", "bhh", "bih",
-                 "extra", "ws", "owned", "__weakref__")
+                 "has_rm", "x", "P", "X", "WI", "S", "Y", "M", "RM", "HM", "WR", "K", "Z", "bhh",
+                 "bih", "extra", "ws", "owned", "__weakref__")
     sweep: CompiledSweep
     T: int
     N: int
@@ -70,6 +76,8 @@ class Seq:
     has_rm: bool
     x: Array | None
     P: Array
+    X: Array | None
+    WI: tuple[Array, Array]
     S: Array
     Y: Array | None
     M: Array
@@ -121,12 +129,15 @@ class CompiledSweep:
     (``_numba_kernels.unit_blocks``): the driver then sets ``q.K`` (blocks per step, else 0),
     packs ``q.WR`` with ``pack_units`` and gives ``q.Z (N, G)`` scratch.
     ``unit_blocks_backward``: its BPTT kernel splits those sweeps' steps by units too (its
-    ``W`` then comes from ``pack_units_backward``).
+    ``W`` then comes from ``pack_units_backward``). ``step_input``: its forward kernel, split
+    by rows, calls ``_numba_kernels.step_input`` with ``q.X`` and ``q.WI`` at each step before
+    reading ``P[t]`` (the driver then may skip the whole-sequence projection).
     """
 
     gates: int = 1
     state_grads: int = 0
     adds_input_bias: bool = False
+    step_input: bool = False
     unit_blocks: bool = False
     unit_blocks_backward: bool = False
 
@@ -177,12 +188,33 @@ def scratch(q: Seq, acc: bool) -> tuple[Array, Array, Array]:
     return DZS, np.empty((q.N, q.H), dtype=dtype), np.zeros((q.N, q.H), dtype=dtype)
 
 
+# Each step's input product inside the sweep, over the input weight in strips, instead of one
+# product over all steps beforehand: where ``W_ih^T`` is small it stays in cache between steps,
+# the input needs no time-major copy, and a sweep on several threads no second hand-off. Through
+# ``predict_on_batch`` (float32, AMD EPYC Zen 5, benchmarks/step_input.py) the clf LSTM (32 rows,
+# 100 steps of (32, 32) @ (32, 128)) took 569 us against 714 on one core and 429 against 629 on
+# two, the mnist LSTM 687 against 826 and 526 against 557; GRU and SimpleRNN inference gained
+# 6-32%, training moved by -5 to +9% (benchmarks/RESULTS.md, "Each step's input product").
+STEP_INPUT_BYTES = 256 * 1024  # the largest W_ih (elements · itemsize) projected step by step
+
+
+def step_input(sweep: CompiledSweep, x_tm: Array, D: int, G: int, N: int, units: bool) -> bool:
+    """Whether ``sweep`` projects each step's input itself (``CompiledSweep.step_input``): a
+    sweep split by rows whose per-step products run over strips, with a ``(D, G)`` input weight
+    of at most ``STEP_INPUT_BYTES`` and an input whose rows are contiguous."""
+    nk = _kernels()
+    return (sweep.step_input and not units and D * G * x_tm.itemsize <= STEP_INPUT_BYTES
+            and (D <= 1 or x_tm.strides[2] == x_tm.itemsize)
+            and nk.use_strips(nk._block_rows(N), x_tm.dtype))
+
+
 def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ...],
             mask_tm: Array | None, rec_mask: Array | None, reverse: bool,
             zero_output: bool, keep_cache: bool = True, ws: Workspace | None = None) -> Seq:
-    """Run ``cell`` over ``x_tm (T, N, D)`` (time order, contiguous) from ``state``;
-    ``mask_tm (T, N)`` bool or None. Buffers come from ``ws`` when given (and go back to it
-    when the returned ``Seq`` is dropped). Returns the filled ``Seq``."""
+    """Run ``cell`` over ``x_tm (T, N, D)`` (time order; any strides, e.g. a batch-major
+    input's ``swapaxes(0, 1)`` view) from ``state``; ``mask_tm (T, N)`` bool or None. Buffers
+    come from ``ws`` when given (and go back to it when the returned ``Seq`` is dropped).
+    Returns the filled ``Seq``."""
     nk = _kernels()
     T, N, D = x_tm.shape
     dtype = x_tm.dtype
@@ -193,26 +225,32 @@ def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ..
     q.sweep = sweep
     q.T, q.N, q.D, q.H, q.G = T, N, D, H, G
     q.reverse, q.zero_out = bool(reverse), bool(zero_output)
-    q.x = x_tm if keep_cache else None
     bias = np.array(prm["bias_ih"], dtype=dtype) if cell.use_bias else np.zeros(G, dtype=dtype)
     q.bih = bias
     rb = cell.use_bias and cell.recurrent_bias
     q.bhh = np.array(prm["bias_hh"], dtype=dtype) if rb else np.zeros(G, dtype=dtype)
     P = q.empty((T, N, G), dtype)
-    x2, P2, w_t = x_tm.reshape(T * N, D), P.reshape(T * N, G), prm["weight_ih"].T
-    add_bias = cell.use_bias and not sweep.adds_input_bias
-
-    def project(r0: int, r1: int) -> None:
-        np.matmul(x2[r0:r1], w_t, out=P2[r0:r1])
-        if add_bias:
-            nk.add_bias(P2[r0:r1], bias)
-
-    nk.parallel_rows(T * N, PRODUCT_ROWS, project)
-    q.P = P
     q.has_mask = mask_tm is not None
     q.has_rm = rec_mask is not None
     units = sweep.unit_blocks and not (q.has_mask or q.has_rm)
     q.K = nk.unit_blocks(N, H, sweep.gates) if units else 0
+    if step_input(sweep, x_tm, D, G, N, bool(q.K)):
+        q.X = x_tm
+        q.WI = nk.pack_forward(prm["weight_ih"].T, N, q.empty)
+    else:
+        x_tm = np.ascontiguousarray(x_tm)
+        q.X, q.WI = None, (dummy(dtype, 1), np.zeros(2, dtype=np.int64))
+        x2, P2, w_t = x_tm.reshape(T * N, D), P.reshape(T * N, G), prm["weight_ih"].T
+        add_bias = cell.use_bias and not sweep.adds_input_bias
+
+        def project(r0: int, r1: int) -> None:
+            np.matmul(x2[r0:r1], w_t, out=P2[r0:r1])
+            if add_bias:
+                nk.add_bias(P2[r0:r1], bias)
+
+        nk.parallel_rows(T * N, PRODUCT_ROWS, project)
+    q.x = x_tm if keep_cache else None
+    q.P = P
     # W_hh^T (H, G): h @ W_hh^T as an NN product (1.5-2.7x faster than h @ W_hh.T)
     if q.K:
         q.WR = nk.pack_units(prm["weight_hh"].T, q.K, sweep.gates, q.empty)

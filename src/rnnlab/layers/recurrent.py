@@ -289,7 +289,9 @@ class RNN(Layer):
                      keep_states: bool = False) -> tuple[list[Any], list[Array], Array]:
         """Every cell's forward sweep, bottom up, time-major: ``(runs, final states, last
         cell's outputs (T, N, H) in time order)``."""
-        cur = np.ascontiguousarray(x.swapaxes(0, 1))                     # (T, N, D)
+        cur = x.swapaxes(0, 1)                      # (T, N, D): the compiled driver copies it
+        if engine != "compiled":                    # where its sweep does not read it there
+            cur = np.ascontiguousarray(cur)
         mask_tm = None if mask is None else np.ascontiguousarray(mask.T)  # (T, N)
         runs: list[tuple[Any, Array | None]] = []
         finals: list[Array] = []

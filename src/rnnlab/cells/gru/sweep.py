@@ -27,16 +27,19 @@ from ...kernels.products import column_sums, matmul_add
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def gru_forward(P, S, HN, Y, WF, WB, bih, bhh, HP, RM, HM, M, reverse, has_rm, has_mask,
-                zero_out, r0, r1):
+def gru_forward(P, X, WIF, WIB, S, HN, Y, WF, WB, bih, bhh, HP, RM, HM, M, reverse, has_rm,
+                has_mask, zero_out, r0, r1):
     """GRU (reset_after) over all steps: ``P[t]`` becomes (r, z, n), ``HN[t]`` keeps
-    ``h W_hn^T + b_hn``, ``S`` the states."""
+    ``h W_hn^T + b_hn``, ``S`` the states; with ``X``, each step's input product first
+    (``nk.step_input``)."""
     T, N, G = P.shape
     H = G // 3
     t_prev = -1
     for i in range(T):
         t, ip, io = nk.positions(i, T, reverse)
         nk.mm_panels(nk.recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, HP[r0:r1], 0.0)
+        # (after the recurrent product: before it, the step took 1 us more; RESULTS.md)
+        nk.step_input(X, WIF, WIB, P, t, r0, r1)
         for n in range(r0, r1):
             an = P[t, n]
             hp = HP[n]
@@ -114,6 +117,7 @@ class GRUSweep(CompiledSweep):
     gates = 3
     state_grads = 1
     adds_input_bias = True
+    step_input = True
 
     def allocate(self, q: Seq, state: tuple[Any, ...], start: int) -> None:
         q.extra["HN"] = q.empty((q.T, q.N, q.H), q.P.dtype)
@@ -124,8 +128,8 @@ class GRUSweep(CompiledSweep):
         WF, WB = q.WR
         HN, HP = q.extra["HN"], q.extra["HP"]
         nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: gru_forward(
-            q.P, q.S, HN, Y, WF, WB, q.bih, q.bhh, HP, q.RM, q.HM, q.M, q.reverse, q.has_rm,
-            q.has_mask, q.zero_out, r0, r1))
+            q.P, q.X, *q.WI, q.S, HN, Y, WF, WB, q.bih, q.bhh, HP, q.RM, q.HM, q.M, q.reverse,
+            q.has_rm, q.has_mask, q.zero_out, r0, r1))
 
     def run_backward(self, q: Seq, W: Any, dY: Any, dZ: Any, ds: list[Any], lo: int, hi: int,
                      dlo: int, dhi: int, acc: bool, dS: Any = None) -> None:

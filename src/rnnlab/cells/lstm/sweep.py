@@ -59,10 +59,11 @@ def lstm_cells(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1, u0, u1):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def lstm_forward(P, S, C, TC, Y, WF, WB, bih, bhh, RM, HM, M, reverse, has_rm, has_mask,
-                 zero_out, r0, r1, sync, K, Z):
+def lstm_forward(P, X, WIF, WIB, S, C, TC, Y, WF, WB, bih, bhh, RM, HM, M, reverse, has_rm,
+                 has_mask, zero_out, r0, r1, sync, K, Z):
     """LSTM over all steps: ``P[t]`` becomes the activated gates (i, f, g, o), ``C``/``TC`` the
-    cells and their tanh, ``S`` the hidden states. ``K == 0``: rows ``r0:r1``, every unit;
+    cells and their tanh, ``S`` the hidden states; with ``X``, each step's input product
+    first (``nk.step_input``). ``K == 0``: rows ``r0:r1``, every unit;
     else every row, each step's ``K`` unit blocks claimed through ``sync``, ``WF``, ``WB``
     from ``nk.pack_units`` and ``Z (N, G)`` scratch (no mask, no recurrent dropout: the driver's
     ``Seq.K``)."""
@@ -71,8 +72,8 @@ def lstm_forward(P, S, C, TC, Y, WF, WB, bih, bhh, RM, HM, M, reverse, has_rm, h
     t_prev = -1
     for i in range(T):
         if K == 0:
-            t, ip, io = nk.forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, bih,
-                                            r0, r1)
+            t, ip, io = nk.forward_position(i, T, reverse, P, X, WIF, WIB, S, WF, WB, RM, HM,
+                                            has_rm, bih, r0, r1)
             lstm_cells(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1, 0, H)
             nk.finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
             t_prev = t
@@ -164,6 +165,7 @@ class LSTMSweep(CompiledSweep):
     gates = 4
     state_grads = 2
     adds_input_bias = True
+    step_input = True
     unit_blocks = True
     unit_blocks_backward = True
 
@@ -179,8 +181,8 @@ class LSTMSweep(CompiledSweep):
         C, TC = q.extra["C"], q.extra["TC"]
 
         def sweep(r0: int, r1: int, sync: Any) -> None:
-            lstm_forward(q.P, q.S, C, TC, Y, WF, WB, q.bih, q.bhh, q.RM, q.HM, q.M, q.reverse,
-                         q.has_rm, q.has_mask, q.zero_out, r0, r1, sync, q.K, q.Z)
+            lstm_forward(q.P, q.X, *q.WI, q.S, C, TC, Y, WF, WB, q.bih, q.bhh, q.RM, q.HM, q.M,
+                         q.reverse, q.has_rm, q.has_mask, q.zero_out, r0, r1, sync, q.K, q.Z)
 
         if q.K:
             nk.parallel_units(q.T, lambda sync: sweep(0, q.N, sync))

@@ -46,18 +46,19 @@ def simple_cells(P, S, bhh, t, io, act, r0, r1, u0, u1):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def simple_forward(P, S, Y, WF, WB, bih, bhh, RM, HM, M, reverse, has_rm, has_mask, zero_out, act,
-                   r0, r1, sync, K, Z):
+def simple_forward(P, X, WIF, WIB, S, Y, WF, WB, bih, bhh, RM, HM, M, reverse, has_rm, has_mask,
+                   zero_out, act, r0, r1, sync, K, Z):
     """``h_t = act(p_t + h_{t-1} W_hh^T + b_hh)`` for every step (act: 0 tanh, 1 relu,
-    2 linear); ``P[t]`` keeps the pre-activation, ``S`` the states. ``K == 0``: rows
+    2 linear); ``P[t]`` keeps the pre-activation, ``S`` the states; with ``X``, each step's
+    input product first (``nk.step_input``). ``K == 0``: rows
     ``r0:r1``; else every row in ``K`` unit blocks per step claimed through ``sync`` (as the
     LSTM's ``lstm_forward``)."""
     T, N, H = P.shape
     t_prev = -1
     for i in range(T):
         if K == 0:
-            t, ip, io = nk.forward_position(i, T, reverse, P, S, WF, WB, RM, HM, has_rm, bih,
-                                            r0, r1)
+            t, ip, io = nk.forward_position(i, T, reverse, P, X, WIF, WIB, S, WF, WB, RM, HM,
+                                            has_rm, bih, r0, r1)
             simple_cells(P, S, bhh, t, io, act, r0, r1, 0, H)
             nk.finish_masked(S, Y, M, t, ip, io, t_prev, has_mask, zero_out, r0, r1)
             t_prev = t
@@ -111,6 +112,7 @@ class SimpleRNNSweep(CompiledSweep):
     gates = 1
     state_grads = 1
     adds_input_bias = True
+    step_input = True
     unit_blocks = True
 
     def __init__(self, act: int) -> None:
@@ -121,8 +123,9 @@ class SimpleRNNSweep(CompiledSweep):
         WF, WB = q.WR
 
         def sweep(r0: int, r1: int, sync: Any) -> None:
-            simple_forward(q.P, q.S, Y, WF, WB, q.bih, q.bhh, q.RM, q.HM, q.M, q.reverse,
-                           q.has_rm, q.has_mask, q.zero_out, self.act, r0, r1, sync, q.K, q.Z)
+            simple_forward(q.P, q.X, *q.WI, q.S, Y, WF, WB, q.bih, q.bhh, q.RM, q.HM, q.M,
+                           q.reverse, q.has_rm, q.has_mask, q.zero_out, self.act, r0, r1, sync,
+                           q.K, q.Z)
 
         if q.K:
             nk.parallel_units(q.T, lambda sync: sweep(0, q.N, sync))
