@@ -250,8 +250,8 @@ def test_recurrent_weight_in_strips(cell: str, three_threads: None,
     packed: list[int] = []
     real_pack = _numba_kernels.pack_panels
 
-    def pack(b: np.ndarray, rows: int, empty: Any = np.empty) -> Any:
-        flat, bounds = real_pack(b, rows, empty)
+    def pack(b: np.ndarray, rows: int, *args: Any) -> Any:
+        flat, bounds = real_pack(b, rows, *args)
         packed.append(int(bounds[0]))
         return flat, bounds
 
@@ -277,8 +277,8 @@ def test_real_panel_widths(cell: str, monkeypatch: pytest.MonkeyPatch) -> None:
     packed: list[int] = []
     real_pack = nk.pack_panels
 
-    def pack(b: np.ndarray, rows: int, empty: Any = np.empty) -> Any:
-        flat, bounds = real_pack(b, rows, empty)
+    def pack(b: np.ndarray, rows: int, *args: Any) -> Any:
+        flat, bounds = real_pack(b, rows, *args)
         packed.append(len(bounds) - 1)
         return flat, bounds
 
@@ -325,14 +325,17 @@ def test_few_row_products_match_blas() -> None:
     from rnnlab.kernels import _numba_kernels as nk
 
     rng = np.random.default_rng(1)
+    short, long = nk.GEMV_STEPS, nk.GEMV_STEPS + 1
     for dtype, rtol in ((np.float32, 1e-5), (np.float64, 1e-13)):
-        for m, layout in itertools.product((1, 2, 3, 4, 8), ("C", "T", "strided")):
+        for m, layout, steps in itertools.product((1, 2, 3, 4, 8), ("C", "T", "strided"),
+                                                  (None, 1, short, long)):
             a = rng.standard_normal((m, 100)).astype(dtype)
             b = rng.standard_normal((100, 400)).astype(dtype)
             src = {"C": b, "T": b.T.copy().T, "strided": np.repeat(b, 2, axis=1)[:, ::2]}[layout]
-            flat, bounds = nk.pack_panels(src, rows=m)
+            flat, bounds = nk.pack_panels(src, rows=m, steps=steps)
             strips = nk.use_strips(m, dtype)
-            view = not strips and (layout == "C" or (layout == "T" and m <= nk.SMALL_ROWS))
+            few = m <= nk.SMALL_ROWS or (m == 1 and steps in (1, short))  # one row, short sweep
+            view = not strips and (layout == "C" or (layout == "T" and few))
             assert np.shares_memory(flat, src) == view
             want = [-2, 400] if strips else [-1, 400] if view and layout == "T" else [0, 400]
             assert bounds.tolist() == want
@@ -343,6 +346,39 @@ def test_few_row_products_match_blas() -> None:
             c = np.full((m, 400), np.nan, dtype=dtype)
             nk.mm_panels(a, flat, bounds, c, 0.0)
             np.testing.assert_allclose(c, a.astype(np.float64) @ b, rtol=rtol, atol=rtol)
+
+
+@pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+@pytest.mark.parametrize("steps", [5, 40])
+def test_one_row_sweep_reads_the_weight_where_it_lies(cell: str, steps: int,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batch 1 where OpenBLAS has small-matrix kernels (``SMALL_ROWS`` 0, whatever this
+    machine's core): a sweep of at most ``GEMV_STEPS`` steps takes a matrix-vector product per
+    step on ``W_hh`` itself (``WB[0] = -1``, no copy), a longer one the copied panel; both give
+    the reference's numbers to 1e-12 (forward, states and every gradient)."""
+    from rnnlab.kernels import _numba_kernels as nk
+
+    monkeypatch.setattr(nk, "SMALL_GEMM", True)
+    monkeypatch.setattr(nk, "SMALL_ROWS", 0)
+    monkeypatch.setattr(nk, "STRIPS", False)
+    monkeypatch.setattr(nk, "STRIPS_FLOAT32", False)
+    monkeypatch.setattr(nk, "threads", lambda: 1)               # rows, not unit blocks
+    layouts: list[int] = []
+    real_pack = nk.pack_panels
+
+    def pack(b: np.ndarray, rows: int, *args: Any) -> Any:
+        flat, bounds = real_pack(b, rows, *args)
+        if not b.flags.c_contiguous:                              # the forward's W_hh^T
+            layouts.append(int(bounds[0]))
+            assert np.shares_memory(flat, b) == (bounds[0] == -1)
+        return flat, bounds
+
+    monkeypatch.setattr(nk, "pack_panels", pack)
+    build, x, kw = _case(cell, {"return_sequences": True, "return_state": True}, batch=1,
+                         steps=steps, units=21)
+    compare("compiled", monkeypatch, build, x, **kw)
+    assert layouts and set(layouts) == ({-1} if steps <= nk.GEMV_STEPS else {0})
 
 
 def test_row_block_rule() -> None:

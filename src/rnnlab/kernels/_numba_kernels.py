@@ -953,6 +953,18 @@ def use_strips(rows: int, dtype: Any) -> bool:
     return rows >= STRIPS_MIN_ROWS and (STRIPS or (STRIPS_FLOAT32
                                                    and np.dtype(dtype) == np.float32))
 STRIPS_PER_THREAD = 8  # the fewest strips one thread packs
+# With small-matrix kernels a one-row step is still one matrix-vector product on ``W_hh``
+# itself where the sweep is short: the transposed copy for sgemm cost more than it saves there
+# (AMD EPYC Zen 5, SkylakeX kernels, one thread, float32: a (1, 100) @ (100, 400) step took 1.99
+# us as ``?gemv`` against 1.77 in sgemm, and the copy 8.0 us; (1, 200) @ (200, 800) 5.7 against
+# 7.0, copy 19.9; float64 (1, 100) @ (100, 400) 3.8 against 3.1, copy 12.0 us). A batch-1
+# generation step (one step per call) no longer copies the weight at all.
+GEMV_STEPS = 32
+
+
+def few_rows(rows: int, steps: int | None) -> bool:
+    """Whether ``steps`` products of ``rows`` rows each read ``W_hh`` as it lies (``?gemv``)."""
+    return rows <= SMALL_ROWS or (rows == 1 and steps is not None and steps <= GEMV_STEPS)
 
 
 def panel_width(rows: int, k: int, n: int) -> int:
@@ -973,15 +985,17 @@ def _split_strips(count: int, fn: Any) -> None:
     parallel_rows(count, STRIPS_PER_THREAD, fn)
 
 
-def pack_panels(b, rows: int, empty: Any = np.empty):
-    """``(WF, WB)``: ``b (k, n)`` (any strides) for ``mm_panels``' products of ``rows`` rows.
+def pack_panels(b, rows: int, empty: Any = np.empty, steps: int | None = None):
+    """``(WF, WB)``: ``b (k, n)`` (any strides) for ``mm_panels``' products of ``rows`` rows,
+    ``steps`` times (None: many).
     Where ``use_strips(rows, b.dtype)``: as strips (``_strips.pack_strips``; ``WB[0] = -2``),
     in an array from ``empty``. Else in column panels: one panel is ``b`` itself when ``b`` is
-    C-contiguous, and, for at most ``SMALL_ROWS`` rows, ``b^T`` when that is (``WB[0] = -1``:
-    a matrix-vector product per row, as fast as ``mm_rows``' passes and without the transposed
-    copy: (100, 400) took 18 us to copy, (128, 512) 86 us, against 2.2 and 3.8 us for one
-    product); else it is copied here (``copy_transposed``); several panels are split over the
-    threads. The views are only read, while the weight is fixed (one sweep)."""
+    C-contiguous, and, for at most ``SMALL_ROWS`` rows (one row over at most ``GEMV_STEPS``
+    steps: ``few_rows``), ``b^T`` when that is (``WB[0] = -1``: a matrix-vector product per
+    row, as fast as ``mm_rows``' passes and without the transposed copy: (100, 400) took 18 us
+    to copy, (128, 512) 86 us, against 2.2 and 3.8 us for one product); else it is copied here
+    (``copy_transposed``); several panels are split over the threads. The views are only read,
+    while the weight is fixed (one sweep)."""
     k, n = b.shape
     if use_strips(rows, b.dtype):
         W = empty((_strips.strips_size(k, n, b.dtype),), b.dtype)
@@ -990,7 +1004,7 @@ def pack_panels(b, rows: int, empty: Any = np.empty):
     if width >= n:  # one panel
         if b.flags.c_contiguous:
             return b.reshape(-1), np.array([0, n], dtype=np.int64)
-        if rows <= SMALL_ROWS and b.T.flags.c_contiguous:
+        if few_rows(rows, steps) and b.T.flags.c_contiguous:
             return b.T.reshape(-1), np.array([-1, n], dtype=np.int64)
         flat = np.empty(k * n, dtype=b.dtype)
         copy_transposed(b.T, flat.reshape(k, n))
@@ -1006,9 +1020,9 @@ def pack_panels(b, rows: int, empty: Any = np.empty):
     return flat, bounds
 
 
-def pack_forward(w_t, rows: int, empty: Any = np.empty):
-    """``W_hh^T (H, G)`` in the layout of the forward kernels."""
-    return pack_panels(w_t, _block_rows(rows), empty)
+def pack_forward(w_t, rows: int, empty: Any = np.empty, steps: int | None = None):
+    """``W_hh^T (H, G)`` in the layout of the forward kernels (``steps`` products)."""
+    return pack_panels(w_t, _block_rows(rows), empty, steps)
 
 
 def pack_backward(w, rows: int, empty: Any = np.empty):

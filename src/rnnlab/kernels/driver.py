@@ -256,7 +256,7 @@ def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ..
         q.WR = nk.pack_units(prm["weight_hh"].T, q.K, sweep.gates, q.empty)
         q.Z = q.empty((N, G), dtype)
     else:
-        q.WR = nk.pack_forward(prm["weight_hh"].T, N, q.empty)
+        q.WR = nk.pack_forward(prm["weight_hh"].T, N, q.empty, T)
         q.Z = dummy(dtype, 2)
     start = T if reverse else 0
     q.S = q.empty((T + 1, N, H), dtype)
