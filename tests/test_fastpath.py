@@ -381,6 +381,55 @@ def test_one_row_sweep_reads_the_weight_where_it_lies(cell: str, steps: int,
     assert layouts and set(layouts) == ({-1} if steps <= nk.GEMV_STEPS else {0})
 
 
+def test_small_input_products_take_the_weight_transposed() -> None:
+    """``nn_operand``: a C-contiguous copy of ``W^T`` for a product OpenBLAS's small-matrix
+    kernels take (``SMALL_GEMM``, at least ``NN_MIN_ROWS`` rows, ``rows·k·n`` at most
+    ``SMALL_GEMM_WORK``), else the transposed view itself."""
+    from rnnlab.kernels import _numba_kernels as nk
+
+    rng = np.random.default_rng(2)
+    for dtype in (np.float32, np.float64):
+        w = rng.standard_normal((400, 65)).astype(dtype)
+        rows = nk.NN_MIN_ROWS
+        got = nk.nn_operand(w, rows)
+        if nk.SMALL_GEMM:
+            assert got.flags.c_contiguous and not np.shares_memory(got, w)
+        np.testing.assert_array_equal(got, w.T)
+        too_big = nk.SMALL_GEMM_WORK // (65 * 400) + 1
+        for view in (nk.nn_operand(w, rows - 1), nk.nn_operand(w, too_big),
+                     nk.nn_operand(np.asfortranarray(w), rows)):
+            assert np.shares_memory(view, w) or view.base is not None
+            np.testing.assert_array_equal(view, w.T)
+
+
+@pytest.mark.skipif(not NUMBA_OK, reason="numba engine unavailable")
+@pytest.mark.parametrize("cell", ["simple", "lstm", "gru"])
+def test_small_input_projection_over_the_copied_weight(cell: str,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where OpenBLAS has small-matrix kernels (forced here, whatever this machine's core), a
+    whole-sequence input projection of a few rows multiplies a transposed copy of ``W_ih``
+    (``nn_operand``): the reference's numbers to 1e-12 (forward, states and every gradient)."""
+    from rnnlab.kernels import _numba_kernels as nk
+
+    monkeypatch.setattr(nk, "SMALL_GEMM", True)
+    monkeypatch.setattr(nk, "STRIPS", False)                    # no step-by-step projection
+    monkeypatch.setattr(nk, "STRIPS_FLOAT32", False)
+    monkeypatch.setattr(nk, "threads", lambda: 1)
+    copies: list[bool] = []
+    real = nk.nn_operand
+
+    def operand(w: np.ndarray, rows: int, *args: Any) -> Any:
+        out = real(w, rows, *args)
+        copies.append(not np.shares_memory(out, w))
+        return out
+
+    monkeypatch.setattr(nk, "nn_operand", operand)
+    build, x, kw = _case(cell, {"return_sequences": True, "return_state": True}, batch=2,
+                         steps=7, units=21)
+    compare("compiled", monkeypatch, build, x, **kw)
+    assert copies and all(copies)
+
+
 def test_row_block_rule() -> None:
     from rnnlab.kernels._pool import MIN_ROWS, row_blocks
 

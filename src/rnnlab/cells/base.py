@@ -70,6 +70,7 @@ from typing import Any, ClassVar
 import numpy as np
 
 from .. import activations, initializers
+from ..kernels import numba_status
 from ..module import Module
 from .arguments import DeclaredArgs, arg
 
@@ -263,8 +264,6 @@ class GatedCell(DeclaredArgs, Cell):
     def compiled_available(self) -> bool:
         """Whether a compiled sweep can run this cell at all: a float32/float64 cell and a
         usable numba (``rnnlab.kernels.numba_status``)."""
-        from ..kernels import numba_status
-
         return getattr(self, "dtype", None) in ("float32", "float64") and numba_status()[0]
 
     # -- shared sequence-level pieces

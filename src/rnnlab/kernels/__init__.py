@@ -86,10 +86,11 @@ def numba_status() -> tuple[bool, str]:
     """``(usable, detail)`` for compiled sweeps; tried once per process."""
     if not _numba_state:
         try:
-            from . import _numba_kernels  # noqa: F401  (imports numba, finds BLAS)
+            from . import _numba_kernels  # (imports numba, finds BLAS)
 
             _numba_state["ok"] = True
             _numba_state["detail"] = _numba_kernels.DESCRIPTION
+            _numba_state["module"] = _numba_kernels
         except Exception as exc:  # ImportError, missing BLAS symbols, numba/NumPy mismatch
             _numba_state["ok"] = False
             _numba_state["detail"] = f"{type(exc).__name__}: {exc}"
@@ -141,9 +142,10 @@ def threads_module() -> Any | None:
     or under the reference engine."""
     if requested_engine() == "reference" or not numba_status()[0]:
         return None
-    from . import _numba_kernels
-
-    return _numba_kernels
+    module = _numba_state.get("module")
+    if module is None:
+        from . import _numba_kernels as module
+    return module
 
 
 __all__ = ["ENGINES", "ENV_VAR", "check_engine", "choose", "engine_info", "env_engine",

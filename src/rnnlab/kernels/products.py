@@ -41,10 +41,12 @@ def matmul(a: Array, b: Array, out: Array | None = None, engine_module: Any = No
         raise ValueError(f"matmul expects 2-D operands, got shapes {a.shape} and {b.shape}")
     m, k = a.shape
     n = b.shape[1]
+    shared = False
     if out is None:
         out = np.empty((m, n), dtype=np.result_type(a, b))
+    else:
+        shared = np.may_share_memory(out, a) or np.may_share_memory(out, b)
     eng = engine_module if engine_module is not None else threads_module()
-    shared = np.may_share_memory(out, a) or np.may_share_memory(out, b)
     fold = getattr(eng, "matmul_bias", None) if bias is not None and not shared else None
 
     def block(r0: int, r1: int) -> Any:

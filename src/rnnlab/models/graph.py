@@ -104,7 +104,8 @@ def run_forward(nodes: list[Node], feeds: dict[int, Any], training: bool,
         in_masks = [masks.get(id(t)) for t in node.inputs]
         inputs, mask, states = _call_args(node, ins, in_masks)
         layer = node.layer
-        layer.maybe_build(_shape(inputs))
+        if not layer.built:
+            layer.maybe_build(_shape(inputs))
         if states is not None:
             out, cache = layer.forward(inputs, training=training, mask=mask, initial_state=states)
         else:

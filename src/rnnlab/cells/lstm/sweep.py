@@ -31,6 +31,9 @@ def lstm_cells(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1, u0, u1):
     cell state ``c = f ⊙ c_prev + i ⊙ g``, its tanh and ``h = o ⊙ tanh(c)``; masked rows keep
     ``c_prev``."""
     H = S.shape[2]
+    if u0 == 0 and u1 == H:
+        lstm_rows(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1)
+        return
     # loops over views of each gate block's units, counting from 0 (an offset index, as in
     # ``an[H + k]`` over ``range(u0, u1)``, or ``range(2 * H, 3 * H)``, stopped these loops
     # vectorising: 5x slower)
@@ -55,6 +58,36 @@ def lstm_cells(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1, u0, u1):
             hn[j] = ao[j] * tc
         if has_mask and not M[t, n]:
             for j in range(u1 - u0):
+                cn[j] = cp[j]
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def lstm_rows(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1):
+    """``lstm_cells`` on every unit of rows ``r0:r1`` (a sweep split by rows): i and f lie
+    side by side there and go through one loop of 2H, and every slice starts at 0: inside the
+    clf LSTM's sweep (32 rows, 32 units, float32, one core) these loops took 1.55 ns per unit
+    and step against 1.75 for ``lstm_cells``' loops over ``u0:u1``; alone, on 8 rows of 128
+    units, 1.23 against 1.37."""
+    H = S.shape[2]
+    bif, bg, bo = bhh[:2 * H], bhh[2 * H:3 * H], bhh[3 * H:]
+    for n in range(r0, r1):
+        an = P[t, n]
+        aif, ai, af, ag, ao = an[:2 * H], an[:H], an[H:2 * H], an[2 * H:3 * H], an[3 * H:]
+        for k in range(2 * H):
+            aif[k] = nk.vsigmoid(aif[k] + bif[k])
+        for k in range(H):
+            ag[k] = nk.vtanh(ag[k] + bg[k])
+        for k in range(H):
+            ao[k] = nk.vsigmoid(ao[k] + bo[k])
+        cp, cn, tcn, hn = C[ip, n], C[io, n], TC[t, n], S[io, n]
+        for j in range(H):
+            c = af[j] * cp[j] + ai[j] * ag[j]
+            tc = nk.vtanh(c)
+            cn[j] = c
+            tcn[j] = tc
+            hn[j] = ao[j] * tc
+        if has_mask and not M[t, n]:
+            for j in range(H):
                 cn[j] = cp[j]
 
 
