@@ -16,23 +16,13 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-from typing import Any
 
 import numpy as np
+from _timing import median_us
 
 ROWS = (("tiny", "LSTM"), ("tiny", "GRU"), ("tiny", "SimpleRNN"), ("clf", "LSTM"))
 
 
-def _median_us(fn: Any, n: int) -> float:
-    for _ in range(20):
-        fn()
-    ts = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return 1e6 * float(np.median(ts))
 
 
 def main() -> None:
@@ -59,8 +49,8 @@ def main() -> None:
         n = 2000 if cfg == "tiny" else 300
         ours, theirs = [], []
         for _ in range(3):
-            ours.append(_median_us(infer, n))
-            theirs.append(_median_us(torch_infer, n))
+            ours.append(median_us(infer, n, warmup=20))
+            theirs.append(median_us(torch_infer, n, warmup=20))
         a, b = float(np.median(ours)), float(np.median(theirs))
         print(f"{cfg:5s} {cell:9s} rnnlab {a:8.1f} us   PyTorch {b:8.1f} us   ratio {b / a:.2f}")
 

@@ -15,21 +15,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
-from typing import Any
 
 import numpy as np
-
-
-def _median_us(fn: Any, n: int) -> float:
-    for _ in range(5):
-        fn()
-    ts = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return 1e6 * float(np.median(ts))
+from _timing import median_us
 
 
 def main() -> None:
@@ -57,10 +45,10 @@ def main() -> None:
             for _ in range(3):
                 for name, limit in (("whole", 0), ("steps", default)):
                     driver.STEP_INPUT_BYTES = limit
-                    res.setdefault(("infer", name), []).append(_median_us(infer, n))
-                    res.setdefault(("train", name), []).append(_median_us(train, n // 2))
-                res.setdefault(("infer", "torch"), []).append(_median_us(torch_infer, n))
-                res.setdefault(("train", "torch"), []).append(_median_us(torch_train, n // 2))
+                    res.setdefault(("infer", name), []).append(median_us(infer, n))
+                    res.setdefault(("train", name), []).append(median_us(train, n // 2))
+                res.setdefault(("infer", "torch"), []).append(median_us(torch_infer, n))
+                res.setdefault(("train", "torch"), []).append(median_us(torch_train, n // 2))
             driver.STEP_INPUT_BYTES = default
             for mode in ("infer", "train"):
                 whole, steps, torch = (float(np.median(res[(mode, k)]))

@@ -18,20 +18,12 @@ import time
 from typing import Any
 
 import numpy as np
+from _timing import median_us
 
 SHAPES = [(20, 650, 2600), (20, 650, 1300), (10, 650, 2600), (10, 650, 1300), (20, 200, 800),
           (10, 200, 800), (32, 32, 128), (64, 64, 256), (20, 2600, 650), (10, 2600, 650)]
 
 
-def _median_us(fn: Any, n: int = 200) -> float:
-    for _ in range(5):
-        fn()
-    ts = []
-    for _ in range(n):
-        t0 = time.perf_counter()
-        fn()
-        ts.append(time.perf_counter() - t0)
-    return 1e6 * float(np.median(ts))
 
 
 def products() -> None:
@@ -61,10 +53,10 @@ def _product_row(blas: Any, st: Any, rng: Any, dtype: Any, m: int, k: int, n: in
     bt = np.ascontiguousarray(b.T)
     W = st.pack_strips(b)
     c1, c2 = np.empty((m, n), dtype), np.empty((m, n), dtype)
-    t_blas = _median_us(lambda: blas(a, b, c1))
-    t_strips = _median_us(lambda: st.mm_strips(a, W, n, c2, 0.0))
-    t_pack = _median_us(lambda: st.pack_strips(b, W), 20)
-    t_pack_t = _median_us(lambda: st.pack_strips(bt.T, W), 20)
+    t_blas = median_us(lambda: blas(a, b, c1))
+    t_strips = median_us(lambda: st.mm_strips(a, W, n, c2, 0.0))
+    t_pack = median_us(lambda: st.pack_strips(b, W), 20)
+    t_pack_t = median_us(lambda: st.pack_strips(bt.T, W), 20)
     scale = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)
     assert (np.abs(c2 - a.astype(np.float64) @ b) <= 1e-5 * scale).all()
     return (f"| {dtype.name} | ({m}, {k}) @ ({k}, {n}) | {t_blas:.1f} | {t_strips:.1f} | "

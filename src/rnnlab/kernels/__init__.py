@@ -142,6 +142,13 @@ def threads_module() -> Any | None:
     or under the reference engine."""
     if requested_engine() == "reference" or not numba_status()[0]:
         return None
+    return numba_module()
+
+
+def numba_module() -> Any:
+    """The compiled kernels' module (``_numba_kernels``, kept by ``numba_status``; imported here
+    when that has not run), whatever the engine asked for: for callers already on the compiled
+    path (``driver``)."""
     module = _numba_state.get("module")
     if module is None:
         from . import _numba_kernels as module
@@ -149,4 +156,5 @@ def threads_module() -> Any | None:
 
 
 __all__ = ["ENGINES", "ENV_VAR", "check_engine", "choose", "engine_info", "env_engine",
-           "numba_status", "requested_engine", "run_engine", "threads_module", "use_engine"]
+           "numba_module", "numba_status", "requested_engine", "run_engine", "threads_module",
+           "use_engine"]

@@ -51,6 +51,7 @@ from typing import Any
 import numpy as np
 
 from ..cells.base import Array
+from . import numba_module
 from .products import column_sums, matmul, matmul_add
 from .workspace import Workspace
 
@@ -62,7 +63,7 @@ class Seq:
 
     __slots__ = ("sweep", "T", "N", "D", "H", "G", "reverse", "zero_out", "has_mask",
                  "has_rm", "x", "P", "X", "WI", "S", "Y", "M", "RM", "HM", "WR", "K", "Z", "bhh",
-                 "bih", "extra", "ws", "owned", "__weakref__")
+                 "bih", "extra", "ws", "owned")
     sweep: CompiledSweep
     T: int
     N: int
@@ -185,15 +186,8 @@ class CompiledSweep:
             cell.grads["bias_hh"] += bsum
 
 
-_NK: list[Any] = []
-
-
 def _kernels() -> Any:
-    if not _NK:
-        from . import _numba_kernels
-
-        _NK.append(_numba_kernels)
-    return _NK[0]
+    return numba_module()
 
 
 def scratch(q: Seq, acc: bool) -> tuple[Array, Array, Array]:

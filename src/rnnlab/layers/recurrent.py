@@ -214,10 +214,8 @@ class RNN(Layer):
         return x.astype(self.dtype, copy=False)
 
     def _dropout_masks(self, n: int, training: bool) -> list[tuple[Array | None, Array | None]]:
-        if not training:
-            return [(None, None)] * len(self.cells)
         rates = [(getattr(c, "dropout", 0.0), getattr(c, "recurrent_dropout", 0.0))
-                 for c in self.cells]
+                 for c in self.cells] if training else []
         if not any(a or b for a, b in rates):
             return [(None, None)] * len(self.cells)
         rng = self.draw_rng()
