@@ -117,6 +117,44 @@ def test_packing_from_any_layout(dtype: type) -> None:
                                   bt[rows].T)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_packing_by_omatcopy_is_the_compiled_copy(dtype: type) -> None:
+    """A weight of at least ``OMATCOPY_BYTES`` packed from its rows by OpenBLAS's
+    ``?omatcopy`` (runs of consecutive rows, cut at strip bounds and at gaps; a partial last
+    strip; NaN, inf and -0 among the values): bit for bit the strips of the compiled copy,
+    whole or split over strip ranges."""
+    st = _strips()
+    from rnnlab.kernels import _numba_kernels as nk
+
+    omatcopy = nk._OMATCOPY[np.dtype(dtype)]
+    assert omatcopy is not None, "NumPy's OpenBLAS has no ?omatcopy"
+    rng = np.random.default_rng(5)
+    sw = st.strip_width(dtype)
+    k = 301
+    n_rows = st.OMATCOPY_BYTES // (k * np.dtype(dtype).itemsize) + 3 * sw
+    bt = rng.standard_normal((n_rows + 40, k)).astype(dtype)
+    bt[3, 7], bt[50, 0], bt[60, k - 1] = np.nan, -0.0, np.inf
+    gap = np.arange(sw + 5, sw + 30)
+    for rows in (np.arange(n_rows), np.concatenate([np.arange(sw + 5), gap + 20,
+                                                    np.arange(sw + 60, n_rows + 3)]),
+                 np.concatenate([np.arange(n_rows // 2, n_rows), np.arange(n_rows // 2)])):
+        assert len(rows) * k * bt.itemsize >= st.OMATCOPY_BYTES and len(rows) % sw
+        want = st.pack_rows(bt, rows)
+        got = st.pack_rows(bt, rows, omatcopy=omatcopy)
+        np.testing.assert_array_equal(got.view(np.uint8), want.view(np.uint8))
+        np.testing.assert_array_equal(st.unpack_strips(got, k, len(rows)), bt[rows].T)
+        out = np.full(want.size, np.nan, dtype=dtype)
+        count = -(-len(rows) // sw)
+
+        def split(count: int, fn) -> None:
+            for s0, s1 in ((0, 1), (1, count // 2), (count // 2, count)):
+                fn(s0, s1)
+
+        assert st.pack_rows(bt, rows, out, split, omatcopy) is out
+        np.testing.assert_array_equal(out.view(np.uint8), want.view(np.uint8))
+        assert count > 2
+
+
 def test_rows_must_be_contiguous() -> None:
     st = _strips()
     b = np.ones((4, 16), dtype=np.float32)

@@ -792,7 +792,8 @@ def pack_units(w_t, blocks: int, gates: int, empty: Any = np.empty):
         offsets.append(offsets[-1] + _strips.strips_size(H, len(rows[-1]), w_t.dtype))
     flat = empty((offsets[-1],), w_t.dtype)
     for b in range(blocks):
-        _strips.pack_rows(w_t.T, rows[b], flat[offsets[b]:offsets[b + 1]], _split_strips)
+        _strips.pack_rows(w_t.T, rows[b], flat[offsets[b]:offsets[b + 1]], _split_strips,
+                          _OMATCOPY.get(w_t.dtype))
     return flat, np.array(offsets, dtype=np.int64)
 
 
@@ -1043,7 +1044,8 @@ def pack_panels(b, rows: int, empty: Any = np.empty, steps: int | None = None):
     k, n = b.shape
     if use_strips(rows, b.dtype):
         W = empty((_strips.strips_size(k, n, b.dtype),), b.dtype)
-        return _strips.pack_strips(b, W, _split_strips), np.array([-2, n], dtype=np.int64)
+        return (_strips.pack_strips(b, W, _split_strips, _OMATCOPY.get(b.dtype)),
+                np.array([-2, n], dtype=np.int64))
     width = max(panel_width(rows, k, n), 1)
     if width >= n:  # one panel
         if b.flags.c_contiguous:
