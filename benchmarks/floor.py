@@ -10,19 +10,26 @@ calls as in ``bench.py``:
 * ``rnnlab``: ``predict_on_batch``; ``torch``: ``nn.LSTM`` + ``nn.Linear`` under
   ``torch.inference_mode()``;
 * ``products``: the products that rnnlab's inference pass makes, as its engine splits them, with
-  nothing else: each layer's input projection ``(T·N, D) @ (D, 4H)`` and the head
-  ``(T·N, H) @ (H, C)`` split by rows over the threads (``products.matmul``), and ``T`` per-step
-  recurrent products on one thread of the size each thread gets (``(N, H) @ (H, 4H/threads)``
-  with unit blocks, ``(N/threads, H) @ (H, 4H)`` with row blocks: the threads run their blocks
-  at the same time, so one block is the step's critical path), through the engine's own
-  product (``mm_panels`` on ``pack_forward``'s layout: strips, ``_strips``, on cores whose
-  OpenBLAS lacks small-matrix kernels, else sgemm). The sum is the floor.
+  nothing else: each layer's input projection, either ``(T·N, D) @ (D, 4H)`` split by rows
+  over the threads (``products.matmul``) or, where the engine's sweep makes each step's input
+  product itself (``driver.step_input``: small input weights, sweeps split by rows), ``T``
+  products of one thread's rows; the head (``(T·N, H) @ (H, C)``, or ``(N, H) @ (H, C)`` on the
+  last step); and ``T`` per-step recurrent products on one thread of the size each thread gets
+  (``(N, H) @ (H, 4H/threads)`` with unit blocks, ``(N/threads, H) @ (H, 4H)`` with row
+  blocks: the threads run their blocks at the same time, so one block is the step's critical
+  path), through the engine's own product (``mm_panels`` on ``pack_forward``'s layout: strips,
+  ``_strips``, on cores whose OpenBLAS lacks small-matrix kernels, else sgemm). The sum is the
+  floor. The per-step products run in one compiled loop (``step_products``), so that a product
+  of a few microseconds (tiny, clf, mnist) is timed without a Python call around each one;
+* ``equations``: the LSTM cell's equations alone over the same ``T`` steps and the same block,
+  also in one compiled loop (``equations``: the sweep's own ``lstm_cells`` on a gate buffer),
+  the other part of a sweep; ``rnnlab`` minus floor minus equations is what the rest costs
+  (bias adds, copies, Python, the model around the layers).
 
+The models are ``bench.py``'s (heads on every step or on the last step, as its config says).
 ``floor ÷ torch`` above ``1/1.2`` means rnnlab cannot be 1.2x as fast as PyTorch there with
-these products, whatever the rest costs. Meaningful where each product takes
-much longer than a Python call (small, medium: the default): the per-step products of tiny, clf
-and mnist take a few microseconds, and a Python loop of ``np.matmul`` calls then measures the
-calls (its "floor" comes out above rnnlab's own time).
+these products, whatever the rest costs; ``(floor + equations) ÷ torch`` above it, that it
+cannot with these products and these equations.
 """
 
 from __future__ import annotations
@@ -37,8 +44,32 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 
 
+def _compiled() -> tuple[Any, Any]:
+    """The two compiled loops (built after ``bench`` has made the process settings)."""
+    from numba import njit
+
+    from rnnlab.cells.lstm import sweep
+    from rnnlab.kernels import _numba_kernels as nk
+
+    @njit(nogil=True, error_model="numpy")
+    def step_products(A: Any, WF: Any, WB: Any, out: Any, steps: int) -> None:
+        for i in range(steps):  # A (T', rows, k): step i multiplies A[i % T']
+            nk.mm_panels(A[i % A.shape[0]], WF, WB, out, 0.0)
+
+    @njit(nogil=True, error_model="numpy")
+    def equations(P: Any, S: Any, C: Any, TC: Any, M: Any, bhh: Any, steps: int, rows: int,
+                  units: int) -> None:
+        T = P.shape[0]
+        for i in range(steps):
+            t = i % T
+            sweep.lstm_cells(P, S, C, TC, M, bhh, t, t, t + 1, False, 0, rows, 0, units)
+
+    return step_products, equations
+
+
 def measure(cfg: str, rounds: int) -> dict[str, float | str]:
-    """Median ms of rnnlab, PyTorch and the products alone for one config (see above)."""
+    """Median ms of rnnlab, PyTorch, the products alone and the equations alone for one
+    config (see above)."""
     import bench
     import numpy as np
     import torch
@@ -46,13 +77,15 @@ def measure(cfg: str, rounds: int) -> dict[str, float | str]:
 
     from rnnlab import layers, models
     from rnnlab.kernels import _numba_kernels as nk
-    from rnnlab.kernels import products
+    from rnnlab.kernels import driver, products
 
-    N, T, D, H, L, C, _ = bench.CONFIGS[cfg]
+    N, T, D, H, L, C, loss_at = bench.CONFIGS[cfg]
+    every = loss_at == "every"
     rng = np.random.default_rng(0)
     x = rng.standard_normal((N, T, D)).astype(np.float32)
     stack: list[Any] = [layers.Input((T, D))]
-    stack += [layers.LSTM(H, return_sequences=True, recurrent_bias=True) for _ in range(L)]
+    stack += [layers.LSTM(H, return_sequences=every or i < L - 1, recurrent_bias=True)
+              for i in range(L)]
     model = models.Sequential(stack + [layers.Dense(C)])
     net = torch.nn.LSTM(D, H, L, batch_first=True)
     head = torch.nn.Linear(H, C)
@@ -61,31 +94,57 @@ def measure(cfg: str, rounds: int) -> dict[str, float | str]:
     nt = nk.threads()
     rows = N if K else -(-N // nt)
     cols = 4 * H // nt if K else 4 * H
-    ins = [rng.standard_normal((T * N, d)).astype(np.float32) for d in [D] + [H] * (L - 1)]
-    w_ih = [rng.standard_normal((d, 4 * H)).astype(np.float32) for d in [D] + [H] * (L - 1)]
-    h = rng.standard_normal((rows, H)).astype(np.float32)
+    step_products, equations = _compiled()
+    dims = [D] + [H] * (L - 1)
+    ins = [rng.standard_normal((T, N, d)).astype(np.float32) for d in dims]
+    w_ih = [rng.standard_normal((d, 4 * H)).astype(np.float32) for d in dims]
+    # a layer whose sweep makes each step's input product itself (driver.step_input), on one
+    # thread's rows, else one product over all steps split by rows over the threads
+    by_step = [not K and d * 4 * H * 4 <= driver.STEP_INPUT_BYTES
+               and nk.use_strips(nk._block_rows(N), np.float32) for d in dims]
+    packed = [nk.pack_forward(np.ascontiguousarray(w.T).T, N) for w in w_ih]
+    out_in = np.empty((rows, 4 * H), np.float32)
+    h = rng.standard_normal((1, rows, H)).astype(np.float32)
     w_hh = rng.standard_normal((H, cols)).astype(np.float32)
     WF, WB = nk.pack_panels(np.ascontiguousarray(w_hh.T).T, rows)  # W_hh^T, as the engine has it
     out_step = np.empty((rows, cols), np.float32)
-    hs = rng.standard_normal((T * N, H)).astype(np.float32)
+    hs = rng.standard_normal((T * N if every else N, H)).astype(np.float32)
     w_head = rng.standard_normal((H, C)).astype(np.float32)
+    # the equations on one thread's block: its rows (row blocks) or its units (unit blocks)
+    units = H // nt if K else H
+    P = rng.standard_normal((T, rows, 4 * H)).astype(np.float32)
+    S = np.zeros((T + 1, rows, H), np.float32)
+    Cs = rng.standard_normal((T + 1, rows, H)).astype(np.float32)
+    TC = np.empty((T, rows, H), np.float32)
+    M = np.ones((1, 1), np.bool_)
+    bhh = rng.standard_normal(4 * H).astype(np.float32)
 
-    def projections() -> None:
-        for a, w in zip(ins, w_ih):
-            products.matmul(a, w)
+    def projections() -> float:
+        t0 = time.perf_counter()
+        for a, w, (wf, wb), step in zip(ins, w_ih, packed, by_step):
+            if step:
+                step_products(a[:, :rows], wf, wb, out_in, T)
+            else:
+                products.matmul(a.reshape(T * N, -1), w)
+        return time.perf_counter() - t0
 
-    def recurrent() -> None:
+    def recurrent() -> float:  # timed inside the limit: entering it takes about a millisecond
         with threadpool_limits(1):
-            for _ in range(T * L):
-                nk.mm_panels(h, WF, WB, out_step, 0.0)
+            t0 = time.perf_counter()
+            step_products(h, WF, WB, out_step, T * L)
+            return time.perf_counter() - t0
+
+    def cell_equations() -> None:  # on gates activated by the calls before: the same work
+        equations(P, S, Cs, TC, M, bhh, T * L, rows, units)
 
     def run_torch() -> None:
         with torch.inference_mode():
-            head(net(xt)[0])
+            y = net(xt)[0]
+            head(y if every else y[:, -1])
 
-    fns = {"rnnlab": lambda: model.predict_on_batch(x), "torch": run_torch,
+    fns: dict[str, Any] = {"rnnlab": lambda: model.predict_on_batch(x), "torch": run_torch,
            "projections": projections, "recurrent": recurrent,
-           "head": lambda: products.matmul(hs, w_head)}
+           "head": lambda: products.matmul(hs, w_head), "equations": cell_equations}
     times: dict[str, list[float]] = {k: [] for k in fns}
     for f in fns.values():
         f()
@@ -95,8 +154,8 @@ def measure(cfg: str, rounds: int) -> dict[str, float | str]:
             while time.perf_counter() - t_turn < 0.02:
                 fns[k]()
             t0 = time.perf_counter()
-            fns[k]()
-            times[k].append(time.perf_counter() - t0)
+            own = fns[k]()  # a turn that times itself returns its seconds
+            times[k].append(own if isinstance(own, float) else time.perf_counter() - t0)
     med: dict[str, float | str] = {k: 1e3 * statistics.median(v) for k, v in times.items()}
     med["split"] = (f"{K} unit blocks" if K else f"rows ({nt} blocks)") if nt > 1 else "1 thread"
     return med
@@ -117,16 +176,17 @@ def main() -> None:
     print(f"# floor.py --threads {args.threads}, cores {sorted(os.sched_getaffinity(0))}, "
           f"medians of {rounds} rounds (ms)")
     print("| config | rnnlab | torch | products (floor) | projections | recurrent | head "
-          "| floor ÷ torch | split |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| equations | floor ÷ torch | (floor + equations) ÷ torch | split |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     with threadpool_limits(args.threads):
         for cfg in args.configs.split(","):
             m = measure(cfg, rounds)
-            f = [float(m[k]) for k in ("rnnlab", "torch", "projections", "recurrent", "head")]
+            f = [float(m[k]) for k in ("rnnlab", "torch", "projections", "recurrent", "head",
+                                       "equations")]
             floor = f[2] + f[3] + f[4]
-            print(f"| {cfg} | {f[0]:.1f} | {f[1]:.1f} | {floor:.1f} | {f[2]:.1f} | {f[3]:.1f} | "
-                  f"{f[4]:.1f} | {floor / f[1]:.2f} | {m['split']} |")
-
+            cells = " | ".join(f"{v:.2f}" for v in [f[0], f[1], floor] + f[2:])
+            print(f"| {cfg} | {cells} | {floor / f[1]:.2f} | {(floor + f[5]) / f[1]:.2f} "
+                  f"| {m['split']} |")
 
 if __name__ == "__main__":
     main()
