@@ -25,6 +25,22 @@ from ...kernels.driver import CompiledSweep, Seq, scratch
 
 
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def lstm_update(ai, af, ag, ao, cp, cn, tcn, hn, masked):
+    """One row's cell update on views of the same units, each counting from 0: from the
+    activated gates ``ai, af, ag, ao``, ``cn = af ⊙ cp + ai ⊙ ag``, ``tcn = tanh(cn)``,
+    ``hn = ao ⊙ tcn``; a ``masked`` row then keeps ``cp`` as its cell state."""
+    for j in range(cn.shape[0]):
+        c = af[j] * cp[j] + ai[j] * ag[j]
+        tc = nk.vtanh(c)
+        cn[j] = c
+        tcn[j] = tc
+        hn[j] = ao[j] * tc
+    if masked:
+        for j in range(cn.shape[0]):
+            cn[j] = cp[j]
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
 def lstm_cells(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1, u0, u1):
     """One step's LSTM equations on rows ``r0:r1`` and units ``u0:u1``: ``P[t]`` (the
     pre-activations, recurrent product in) becomes the activated gates (i, f, g, o), then the
@@ -49,16 +65,8 @@ def lstm_cells(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1, u0, u1):
             ag[k] = nk.vtanh(ag[k] + bg[k])
         for k in range(u1 - u0):
             ao[k] = nk.vsigmoid(ao[k] + bo[k])
-        cp, cn, tcn, hn = C[ip, n, u0:u1], C[io, n, u0:u1], TC[t, n, u0:u1], S[io, n, u0:u1]
-        for j in range(u1 - u0):
-            c = af[j] * cp[j] + ai[j] * ag[j]
-            tc = nk.vtanh(c)
-            cn[j] = c
-            tcn[j] = tc
-            hn[j] = ao[j] * tc
-        if has_mask and not M[t, n]:
-            for j in range(u1 - u0):
-                cn[j] = cp[j]
+        lstm_update(ai, af, ag, ao, C[ip, n, u0:u1], C[io, n, u0:u1], TC[t, n, u0:u1],
+                    S[io, n, u0:u1], has_mask and not M[t, n])
 
 
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
@@ -79,16 +87,8 @@ def lstm_rows(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1):
             ag[k] = nk.vtanh(ag[k] + bg[k])
         for k in range(H):
             ao[k] = nk.vsigmoid(ao[k] + bo[k])
-        cp, cn, tcn, hn = C[ip, n], C[io, n], TC[t, n], S[io, n]
-        for j in range(H):
-            c = af[j] * cp[j] + ai[j] * ag[j]
-            tc = nk.vtanh(c)
-            cn[j] = c
-            tcn[j] = tc
-            hn[j] = ao[j] * tc
-        if has_mask and not M[t, n]:
-            for j in range(H):
-                cn[j] = cp[j]
+        lstm_update(ai, af, ag, ao, C[ip, n], C[io, n], TC[t, n], S[io, n],
+                    has_mask and not M[t, n])
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
