@@ -24,7 +24,16 @@ calls as in ``bench.py``:
 * ``equations``: the LSTM cell's equations alone over the same ``T`` steps and the same block,
   also in one compiled loop (``equations``: the sweep's own ``lstm_cells`` on a gate buffer),
   the other part of a sweep; ``rnnlab`` minus floor minus equations is what the rest costs
-  (bias adds, copies, Python, the model around the layers).
+  (bias adds, copies, Python, the model around the layers);
+* ``sweeps``: the engine's compiled sweeps alone, each LSTM layer's ``run_forward`` run again
+  on the buffers of one ``predict_on_batch`` call (``captured_sweeps``): its per-step products
+  (and, where it makes them, the input products), the equations and the hand-offs between
+  threads, with nothing of the call around them; ``rnnlab - sweeps`` is the rest of the call
+  (Python, buffers, weight packing, the whole-sequence input projections where the sweep does
+  not make them, and the head); ``outside`` times that rest directly: ``predict_on_batch``
+  with every LSTM sweep's ``run_forward`` doing nothing (``skipped_sweeps``; its outputs are
+  whatever the buffers held), with the caches as cold or warm as a call without sweeps
+  leaves them.
 
 The models are ``bench.py``'s (heads on every step or on the last step, as its config says).
 ``floor ÷ torch`` above ``1/1.2`` means rnnlab cannot be 1.2x as fast as PyTorch there with
@@ -65,6 +74,38 @@ def _compiled() -> tuple[Any, Any]:
             sweep.lstm_cells(P, S, C, TC, M, bhh, t, t, t + 1, False, 0, rows, 0, units)
 
     return step_products, equations
+
+
+def captured_sweeps(model: Any, x: Any) -> list[tuple[Any, Any]]:
+    """``(sweep, Seq)`` of every LSTM layer's compiled sweep in one ``predict_on_batch(x)``
+    call, kept (their buffers with them) so that each can be run again alone."""
+    from rnnlab.cells.lstm.sweep import LSTMSweep
+
+    runs: list[tuple[Any, Any]] = []
+    run_forward = LSTMSweep.run_forward
+
+    def keep(self: Any, q: Any) -> None:
+        runs.append((self, q))
+        run_forward(self, q)
+
+    LSTMSweep.run_forward = keep  # type: ignore[method-assign]
+    try:
+        model.predict_on_batch(x)
+    finally:
+        LSTMSweep.run_forward = run_forward  # type: ignore[method-assign]
+    return runs
+
+
+def skipped_sweeps(model: Any, x: Any) -> None:
+    """``predict_on_batch(x)`` with every LSTM sweep's ``run_forward`` doing nothing."""
+    from rnnlab.cells.lstm.sweep import LSTMSweep
+
+    run_forward = LSTMSweep.run_forward
+    LSTMSweep.run_forward = lambda self, q: None  # type: ignore[method-assign]
+    try:
+        model.predict_on_batch(x)
+    finally:
+        LSTMSweep.run_forward = run_forward  # type: ignore[method-assign]
 
 
 def measure(cfg: str, rounds: int) -> dict[str, float | str]:
@@ -140,9 +181,16 @@ def measure(cfg: str, rounds: int) -> dict[str, float | str]:
             y = net(xt)[0]
             head(y if every else y[:, -1])
 
+    runs = captured_sweeps(model, x)
+
+    def sweeps() -> None:
+        for sweep, q in runs:
+            sweep.run_forward(q)
+
     fns: dict[str, Any] = {"rnnlab": lambda: model.predict_on_batch(x), "torch": run_torch,
            "projections": projections, "recurrent": recurrent,
-           "head": lambda: products.matmul(hs, w_head), "equations": cell_equations}
+           "head": lambda: products.matmul(hs, w_head), "equations": cell_equations,
+           "sweeps": sweeps, "outside": lambda: skipped_sweeps(model, x)}
     times: dict[str, list[float]] = {k: [] for k in fns}
     for f in fns.values():
         f()
@@ -174,8 +222,9 @@ def main() -> None:
     print(f"# floor.py --threads {args.threads}, cores {sorted(os.sched_getaffinity(0))}, "
           f"medians of {rounds} rounds (ms)")
     print("| config | rnnlab | torch | products (floor) | projections | recurrent | head "
-          "| equations | floor ÷ torch | (floor + equations) ÷ torch | split |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
+          "| equations | floor ÷ torch | (floor + equations) ÷ torch | sweeps | rnnlab - sweeps "
+          "| outside | split |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     with threadpool_limits(args.threads):
         for cfg in args.configs.split(","):
             m = measure(cfg, rounds)
@@ -183,8 +232,9 @@ def main() -> None:
                                        "equations")]
             floor = f[2] + f[3] + f[4]
             cells = " | ".join(f"{v:.2f}" for v in [f[0], f[1], floor] + f[2:])
+            sw = float(m["sweeps"])
             print(f"| {cfg} | {cells} | {floor / f[1]:.2f} | {(floor + f[5]) / f[1]:.2f} "
-                  f"| {m['split']} |")
+                  f"| {sw:.2f} | {f[0] - sw:.2f} | {float(m['outside']):.2f} | {m['split']} |")
 
 
 if __name__ == "__main__":
