@@ -47,6 +47,8 @@ import os
 import statistics
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -76,41 +78,43 @@ def _compiled() -> tuple[Any, Any]:
     return step_products, equations
 
 
+@contextmanager
+def _lstm_run_forward(replacement: Any) -> Iterator[Any]:
+    """``LSTMSweep.run_forward`` replaced by ``replacement`` inside the block; yields the
+    original."""
+    from rnnlab.cells.lstm.sweep import LSTMSweep
+
+    run_forward = LSTMSweep.run_forward
+    LSTMSweep.run_forward = replacement  # type: ignore[method-assign]
+    try:
+        yield run_forward
+    finally:
+        LSTMSweep.run_forward = run_forward  # type: ignore[method-assign]
+
+
 def captured_sweeps(model: Any, x: Any) -> list[tuple[Any, Any]]:
     """``(sweep, Seq)`` of every LSTM layer's compiled sweep in one ``predict_on_batch(x)``
     call, kept (their buffers with them) so that each can be run again alone."""
-    from rnnlab.cells.lstm.sweep import LSTMSweep
-
     runs: list[tuple[Any, Any]] = []
-    run_forward = LSTMSweep.run_forward
 
     def keep(self: Any, q: Any) -> None:
         runs.append((self, q))
         run_forward(self, q)
 
-    LSTMSweep.run_forward = keep  # type: ignore[method-assign]
-    try:
+    with _lstm_run_forward(keep) as run_forward:
         model.predict_on_batch(x)
-    finally:
-        LSTMSweep.run_forward = run_forward  # type: ignore[method-assign]
     return runs
 
 
 def skipped_sweeps(model: Any, x: Any) -> None:
     """``predict_on_batch(x)`` with every LSTM sweep's ``run_forward`` doing nothing."""
-    from rnnlab.cells.lstm.sweep import LSTMSweep
-
-    run_forward = LSTMSweep.run_forward
-    LSTMSweep.run_forward = lambda self, q: None  # type: ignore[method-assign]
-    try:
+    with _lstm_run_forward(lambda self, q: None):
         model.predict_on_batch(x)
-    finally:
-        LSTMSweep.run_forward = run_forward  # type: ignore[method-assign]
 
 
 def measure(cfg: str, rounds: int) -> dict[str, float | str]:
-    """Median ms of rnnlab, PyTorch, the products alone and the equations alone for one
-    config (see above)."""
+    """Median ms of rnnlab, PyTorch, the products alone, the equations alone, the sweeps alone
+    and the call outside them for one config (see above)."""
     import bench
     import numpy as np
     import torch
