@@ -23,8 +23,6 @@ from _timing import median_us
 ROWS = (("tiny", "LSTM"), ("tiny", "GRU"), ("tiny", "SimpleRNN"), ("clf", "LSTM"))
 
 
-
-
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--threads", type=int, default=1)

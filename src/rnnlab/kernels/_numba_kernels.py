@@ -318,14 +318,32 @@ def add_hidden_grad(dHt, dYt, carry, dh, t, n, has_dy, has_mask, zero_out):
 
 
 @njit(cache=True, error_model="numpy", nogil=True)
-def step_input(X, WIF, WIB, P, t, r0, r1):
-    """``P[t, r0:r1] = X[t, r0:r1] @ W_ih^T`` for a sweep that projects each step's input
+def step_input(X, WIF, WIB, P, t, pt, r0, r1):
+    """``P[pt, r0:r1] = X[t, r0:r1] @ W_ih^T`` for a sweep that projects each step's input
     itself (``driver.step_input``): ``X (T, N, D)`` (any strides, contiguous rows; a
-    batch-major input's transposed view), ``W_ih^T`` in ``WIF``, ``WIB`` (``pack_forward``).
+    batch-major input's transposed view), ``W_ih^T`` in ``WIF``, ``WIB`` (``pack_forward``);
+    ``pt`` is step ``t``'s slot of ``P`` (``t`` itself, or ``slot(t, P)`` in a ring).
     ``X`` None: ``P`` already holds the projection (numba compiles this call to nothing)."""
     if X is None:
         return
-    mm_panels(X[t, r0:r1], WIF, WIB, P[t, r0:r1], 0.0)
+    mm_panels(X[t, r0:r1], WIF, WIB, P[pt, r0:r1], 0.0)
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def steps(P, X):
+    """The number of steps of a forward sweep: ``P``'s length, or, where the sweep projects
+    each step's input itself (``X``, see ``step_input``), ``X``'s (``P`` may be a ring)."""
+    if X is None:
+        return P.shape[0]
+    return X.shape[0]
+
+
+@njit(cache=True, error_model="numpy", nogil=True, inline="always")
+def slot(k, buf):
+    """Where index ``k`` (a step, or a state) of a per-step buffer lies: ``k`` itself where the
+    buffer holds every one (``k`` < its length), else its slot of a ring (the inference-only
+    buffers of ``driver``'s ``ring``: ``buf.shape[0]`` slots, the last ones written)."""
+    return k % buf.shape[0]
 
 
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
@@ -333,11 +351,14 @@ def forward_position(i, T, reverse, P, X, WIF, WIB, S, WF, WB, RM, HM, has_rm, b
     """``(t, ip, io)`` of processing position ``i`` (``positions``), after the input product
     (``step_input``, with ``X``), adding ``b_ih`` (``bih``) and then the recurrent product of
     the state it reads into ``P[t]`` (rows ``r0:r1``): the step's pre-activations
-    ``(x_t W_ih^T + b_ih) + h_{t-1} W_hh^T``, for a sweep with ``adds_input_bias``."""
+    ``(x_t W_ih^T + b_ih) + h_{t-1} W_hh^T``, for a sweep with ``adds_input_bias``. ``P`` and
+    ``S`` may be rings (``slot``)."""
     t, ip, io = positions(i, T, reverse)
-    step_input(X, WIF, WIB, P, t, r0, r1)
-    add_bias(P[t, r0:r1], bih)
-    mm_panels(recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, P[t, r0:r1], 1.0)
+    pt = slot(t, P)
+    step_input(X, WIF, WIB, P, t, pt, r0, r1)
+    add_bias(P[pt, r0:r1], bih)
+    mm_panels(recurrent_operand(S, slot(ip, S), RM, HM, has_rm, r0, r1), WF, WB, P[pt, r0:r1],
+              1.0)
     return t, ip, io
 
 
@@ -827,14 +848,16 @@ def forward_units(P, S, WU, Z, bih, t, ip, gates, u0, u1):
     """Units ``u0:u1`` of every gate block of ``P[t]`` (all rows) become the step's
     pre-activations ``(x_t W_ih^T + b_ih) + h_{t-1} W_hh^T``, as ``forward_position`` makes
     them for a row block: the recurrent product is one product over the block's strips
-    (``WU``, its part of ``pack_units``) into ``Z[:, gates·u0 : gates·u1]``, then added."""
+    (``WU``, its part of ``pack_units``) into ``Z[:, gates·u0 : gates·u1]``, then added.
+    ``P`` and ``S`` may be rings (``slot``)."""
     N = P.shape[1]
     H = S.shape[2]
     U = u1 - u0
-    mm_strips(S[ip], WU, gates * U, Z[:, gates * u0:gates * u1], 0.0)
+    pt = slot(t, P)
+    mm_strips(S[slot(ip, S)], WU, gates * U, Z[:, gates * u0:gates * u1], 0.0)
     for n in range(N):
         for g in range(gates):
-            pv = P[t, n, g * H + u0:g * H + u1]
+            pv = P[pt, n, g * H + u0:g * H + u1]
             bv = bih[g * H + u0:g * H + u1]
             zv = Z[n, gates * u0 + g * U:gates * u0 + (g + 1) * U]
             for k in range(U):

@@ -42,6 +42,14 @@ diagnostics) the same sweep also adds every step's total gradient of its new sta
 get ``None`` there and numba compiles those lines out. What is kept for the backward pass is
 exactly ``x, P, S`` and the extra buffers: O(T·N·(D + G + 3H)); ``keep_cache=False`` (inference)
 drops ``x``.
+
+Rings (``ring``, inference that wants only the final states and the last step's outputs:
+``forward(last_only=True)`` on a sweep with ``rings``, no sequence mask): every per-step buffer
+holds only what the next step reads, and step ``t`` (state ``k``) sits at ``t % len`` (``k %
+len``, ``_numba_kernels.slot``): ``S`` and the cell's states (LSTM ``C``) 2 slots, ``P`` (where
+each step projects its own input) and the cell's per-step extras (LSTM ``TC``) 1. The clf
+LSTM's ``(T, N, 4H)`` gate buffer is 1.6 MB; its ring is 16 kB and stays in the core's cache.
+Nothing can run backward over them (``backward`` refuses).
 """
 
 from __future__ import annotations
@@ -62,8 +70,8 @@ class Seq:
     """Buffers and flags of one compiled forward sweep (the cache of its backward sweep)."""
 
     __slots__ = ("sweep", "T", "N", "D", "H", "G", "reverse", "zero_out", "has_mask",
-                 "has_rm", "x", "P", "X", "WI", "S", "Y", "M", "RM", "HM", "WR", "K", "Z", "bhh",
-                 "bih", "extra", "ws", "owned")
+                 "has_rm", "ring", "x", "P", "X", "WI", "S", "Y", "M", "RM", "HM", "WR", "K", "Z",
+                 "bhh", "bih", "extra", "ws", "owned")
     sweep: CompiledSweep
     T: int
     N: int
@@ -74,6 +82,7 @@ class Seq:
     zero_out: bool
     has_mask: bool
     has_rm: bool
+    ring: bool
     x: Array | None
     P: Array
     X: Array | None
@@ -143,7 +152,10 @@ class CompiledSweep:
     ``unit_blocks_backward``: its BPTT kernel splits those sweeps' steps by units too (its
     ``W`` then comes from ``pack_units_backward``). ``step_input``: its forward kernel, split
     by rows, calls ``_numba_kernels.step_input`` with ``q.X`` and ``q.WI`` at each step before
-    reading ``P[t]`` (the driver then may skip the whole-sequence projection).
+    reading ``P[t]`` (the driver then may skip the whole-sequence projection). ``rings``: its
+    forward kernels index ``P``, ``S`` and its own per-step buffers through
+    ``_numba_kernels.slot`` and its ``allocate`` sizes them by ``q.ring`` (see "Rings"
+    above), so that ``forward(last_only=True)`` can run it over rings.
     """
 
     gates: int = 1
@@ -152,6 +164,7 @@ class CompiledSweep:
     step_input: bool = False
     unit_blocks: bool = False
     unit_blocks_backward: bool = False
+    rings: bool = False
 
     def allocate(self, q: Seq, state: tuple[Array, ...], start: int) -> None:
         """Create the cell's extra buffers in ``q.extra``, initial states at index ``start``."""
@@ -170,10 +183,13 @@ class CompiledSweep:
         raise NotImplementedError
 
     def final_state(self, q: Seq) -> tuple[Array, ...]:
-        return (q.S[0 if q.reverse else q.T].copy(),)
+        return (last_state(q, q.S).copy(),)
 
     def step_states(self, q: Seq) -> dict[str, Array]:
         """Per-step states ``(T, N, H)`` in time order, views of the buffers (introspection)."""
+        if q.ring:
+            raise RuntimeError("this sweep ran over rings (last_only=True): it kept no "
+                               "per-step states")
         return {"h": q.S[:q.T] if q.reverse else q.S[1:]}
 
     def recurrent_grads(self, q: Seq, cell: Any, dZ2: Array, prev2: Array,
@@ -188,6 +204,13 @@ class CompiledSweep:
 
 def _kernels() -> Any:
     return numba_module()
+
+
+def last_state(q: Seq, buf: Array) -> Array:
+    """The state the sweep ended on in ``buf`` (``S`` or a cell's state buffer, ``T+1`` states
+    or a ring of them): index 0 reversed, else ``T``."""
+    end = 0 if q.reverse else q.T
+    return buf[end % buf.shape[0]]
 
 
 def scratch(q: Seq, acc: bool) -> tuple[Array, Array, Array]:
@@ -220,11 +243,14 @@ def step_input(sweep: CompiledSweep, x_tm: Array, D: int, G: int, N: int, units:
 
 def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ...],
             mask_tm: Array | None, rec_mask: Array | None, reverse: bool,
-            zero_output: bool, keep_cache: bool = True, ws: Workspace | None = None) -> Seq:
+            zero_output: bool, keep_cache: bool = True, ws: Workspace | None = None,
+            last_only: bool = False) -> Seq:
     """Run ``cell`` over ``x_tm (T, N, D)`` (time order; any strides, e.g. a batch-major
     input's ``swapaxes(0, 1)`` view) from ``state``; ``mask_tm (T, N)`` bool or None. Buffers
     come from ``ws`` when given (and go back to it when the returned ``Seq`` is dropped).
-    Returns the filled ``Seq``."""
+    ``last_only`` (inference wanting only the final states and the last step's outputs): over
+    rings where the sweep has ``rings`` and there is no mask (``q.ring``; "Rings" above), with
+    no backward cache. Returns the filled ``Seq``."""
     nk = _kernels()
     T, N, D = x_tm.shape
     dtype = x_tm.dtype
@@ -239,12 +265,15 @@ def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ..
     q.bih = bias
     rb = cell.use_bias and cell.recurrent_bias
     q.bhh = np.array(prm["bias_hh"], dtype=dtype) if rb else np.zeros(G, dtype=dtype)
-    P = q.empty((T, N, G), dtype)
     q.has_mask = mask_tm is not None
     q.has_rm = rec_mask is not None
+    q.ring = last_only and sweep.rings and not q.has_mask
+    keep_cache = keep_cache and not last_only
     units = sweep.unit_blocks and not (q.has_mask or q.has_rm)
     q.K = nk.unit_blocks(N, H, sweep.gates) if units else 0
-    if step_input(sweep, x_tm, D, G, N, bool(q.K)):
+    stepwise = step_input(sweep, x_tm, D, G, N, bool(q.K))
+    P = q.empty((1 if q.ring and stepwise else T, N, G), dtype)
+    if stepwise:
         q.X = x_tm
         q.WI = nk.pack_forward(prm["weight_ih"].T, N, q.empty)
     else:
@@ -270,8 +299,8 @@ def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ..
         q.WR = nk.pack_forward(prm["weight_hh"].T, N, q.empty, T)
         q.Z = dummy(dtype, 2)
     start = T if reverse else 0
-    q.S = q.empty((T + 1, N, H), dtype)
-    q.S[start] = state[0]
+    q.S = q.empty((2 if q.ring else T + 1, N, H), dtype)
+    q.S[start % q.S.shape[0]] = state[0]
     sweep.allocate(q, state, start)
     q.M = mask_tm if mask_tm is not None else dummy(bool, 2)
     q.Y = q.empty((T, N, H), dtype) if q.has_mask else None
@@ -283,7 +312,10 @@ def forward(sweep: CompiledSweep, cell: Any, x_tm: Array, state: tuple[Array, ..
 
 
 def outputs(q: Seq) -> Array:
-    """Outputs ``(T, N, H)`` in time order (a view of the buffers)."""
+    """Outputs ``(T, N, H)`` in time order (a view of the buffers); over rings, ``(1, N, H)``:
+    the last processed step's alone."""
+    if q.ring:
+        return last_state(q, q.S)[None]
     if q.Y is not None:
         return q.Y
     return q.S[:q.T] if q.reverse else q.S[1:]
@@ -298,6 +330,9 @@ def backward(q: Seq, cell: Any, dYt: Array | None, dstate: tuple[Array, ...],
     ``dX`` is None (its product skipped) when not ``need_dx``; ``dS`` is None unless
     ``state_grads``: then every step's total gradient of the new states, ``(T, N, H)`` each in
     time order (summed over the windows, as the parameter gradients are)."""
+    if q.x is None:
+        raise RuntimeError("this sweep ran for inference (keep_cache=False or last_only=True): "
+                           "no backward pass")
     T, N, G = q.T, q.N, q.G
     dtype = q.P.dtype
     dS = None

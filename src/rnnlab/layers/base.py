@@ -121,6 +121,13 @@ class Layer(Module):
             return custom.traced_call(self, self.call, inputs, training, mask)  # type: ignore
         raise NotImplementedError(f"{type(self).__name__} defines neither forward nor call")
 
+    def infer(self, inputs: Any, training: bool = False, mask: Any = None, **kwargs: Any) -> Any:
+        """``forward``'s outputs alone, for a call that will not run ``backward`` (``predict``,
+        ``evaluate``, calling the layer on arrays); a layer that can skip work when it keeps no
+        backward cache overrides it (``RNN``)."""
+        outputs, _ = self.forward(inputs, training=training, mask=mask, **kwargs)
+        return outputs
+
     def backward(self, d_outputs: Any, cache: Any) -> Any:
         from . import custom
         if custom.defines_call(self):
@@ -177,11 +184,8 @@ class Layer(Module):
         inputs = self.validate_inputs(inputs)
         self.maybe_build(_shape_of(inputs))
         if initial_state is not None:
-            outputs, _ = self.forward(inputs, training=training, mask=mask,
-                                      initial_state=initial_state)  # type: ignore[call-arg]
-        else:
-            outputs, _ = self.forward(inputs, training=training, mask=mask, **extra)
-        return outputs
+            return self.infer(inputs, training=training, mask=mask, initial_state=initial_state)
+        return self.infer(inputs, training=training, mask=mask, **extra)
 
     def _symbolic_call(self, inputs: Any, initial_state: Any,
                        extra: dict[str, Any] | None = None) -> Any:

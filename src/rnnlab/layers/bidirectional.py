@@ -159,6 +159,18 @@ class Bidirectional(Layer):
 
     def forward(self, inputs: Any, training: bool = False, mask: Any = None,
                 initial_state: Any = None) -> tuple[Any, Any]:
+        return self._run(inputs, training, mask, initial_state, keep_cache=True)
+
+    def infer(self, inputs: Any, training: bool = False, mask: Any = None,
+              initial_state: Any = None, **kwargs: Any) -> Any:
+        """``forward``'s outputs, each direction through its layer's ``infer`` (no backward
+        cache; rings where its sweep can, ``RNN.infer``)."""
+        if kwargs:
+            raise TypeError(f"{self.name}: unexpected call argument(s) {sorted(kwargs)}")
+        return self._run(inputs, training, mask, initial_state, keep_cache=False)[0]
+
+    def _run(self, inputs: Any, training: bool, mask: Any, initial_state: Any,
+             keep_cache: bool) -> tuple[Any, Any]:
         n_inputs = len(inputs) if self._nested(inputs) else None
         listed = n_inputs is None and isinstance(inputs, (list, tuple))
         if listed:
@@ -175,8 +187,13 @@ class Bidirectional(Layer):
         s_f, s_b = (None, None) if initial_state is None else self._split_states(initial_state)
         fwd, bwd = self.forward_layer, self.backward_layer
         fwd.rng_calls = bwd.rng_calls = self.rng_calls
-        out_f, cache_f = fwd.forward(x, training=training, mask=mask, initial_state=s_f)
-        out_b, cache_b = bwd.forward(x, training=training, mask=mask, initial_state=s_b)
+        def run(layer: Any, state: Any) -> tuple[Any, Any]:
+            if keep_cache:
+                return layer.forward(x, training=training, mask=mask, initial_state=state)
+            return layer.infer(x, training=training, mask=mask, initial_state=state), None
+
+        out_f, cache_f = run(fwd, s_f)
+        out_b, cache_b = run(bwd, s_b)
         self.rng_calls = max(fwd.rng_calls, bwd.rng_calls)
         states: list[Any] = []
         if self.return_state:

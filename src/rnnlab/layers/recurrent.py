@@ -230,6 +230,19 @@ class RNN(Layer):
 
     def forward(self, inputs: Any, training: bool = False, mask: Any = None,
                 initial_state: Any = None) -> tuple[Any, Any]:
+        return self._run(inputs, training, mask, initial_state, keep_cache=True)
+
+    def infer(self, inputs: Any, training: bool = False, mask: Any = None,
+              initial_state: Any = None, **kwargs: Any) -> Any:
+        """``forward``'s outputs, keeping no backward cache (``Layer.infer``); on the compiled
+        engine the last cell of a layer that returns only its last step sweeps over rings
+        where its sweep can (``driver.forward(last_only=True)``: the LSTM)."""
+        if kwargs:
+            raise TypeError(f"{self.name}: unexpected call argument(s) {sorted(kwargs)}")
+        return self._run(inputs, training, mask, initial_state, keep_cache=False)[0]
+
+    def _run(self, inputs: Any, training: bool, mask: Any, initial_state: Any,
+             keep_cache: bool) -> tuple[Any, Any]:
         cell = nested.nested_cell(self.cells, inputs)
         listed = cell is None and isinstance(inputs, (list, tuple))
         if cell is not None:
@@ -267,7 +280,8 @@ class RNN(Layer):
             flat = [np.zeros((N, s), dtype=self.dtype) for s in self.state_sizes]
         masks = self._dropout_masks(N, training)
         engine, sweeps, reason = kernels.choose(self.cells)
-        runs, finals, cur = self._sweep_cells(x, flat, mask, masks, engine, sweeps)
+        runs, finals, cur = self._sweep_cells(x, flat, mask, masks, engine, sweeps, keep_cache,
+                                              last_only=not (keep_cache or self.return_sequences))
         seq = cur[::-1] if self.go_backwards else cur                    # processing order
         if self.stateful:
             self.states = [s.copy() for s in finals]
@@ -286,9 +300,11 @@ class RNN(Layer):
 
     def _sweep_cells(self, x: Array, flat: list[Array], mask: Array | None, masks: list[Any],
                      engine: str, sweeps: list[Any], keep_cache: bool = True,
-                     keep_states: bool = False) -> tuple[list[Any], list[Array], Array]:
+                     keep_states: bool = False, last_only: bool = False
+                     ) -> tuple[list[Any], list[Array], Array]:
         """Every cell's forward sweep, bottom up, time-major: ``(runs, final states, last
-        cell's outputs (T, N, H) in time order)``."""
+        cell's outputs (T, N, H) in time order)``; with ``last_only`` (no backward cache) the
+        last cell's compiled sweep may keep only its last step's outputs (``(1, N, H)``)."""
         cur = x.swapaxes(0, 1)                      # (T, N, D): the compiled driver copies it
         if engine != "compiled":                    # where its sweep does not read it there
             cur = np.ascontiguousarray(cur)
@@ -304,7 +320,8 @@ class RNN(Layer):
             if engine == "compiled":
                 run: Any = compiled.forward(sweeps[i], c, xin, state0, mask_tm, rec_mask,
                                             self.go_backwards, self.zero_output_for_mask,
-                                            keep_cache=keep_cache, ws=self.workspace)
+                                            keep_cache=keep_cache, ws=self.workspace,
+                                            last_only=last_only and i == len(self.cells) - 1)
                 finals.extend(sweeps[i].final_state(run))
                 cur = compiled.outputs(run)                              # time order
             else:

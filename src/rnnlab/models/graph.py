@@ -91,11 +91,12 @@ def _call_args(node: Node, values: list[Any], masks: list[Any]) -> tuple[Any, An
 
 
 def run_forward(nodes: list[Node], feeds: dict[int, Any], training: bool,
-                penalties: list[float] | None = None
+                penalties: list[float] | None = None, keep_caches: bool = True
                 ) -> tuple[dict[int, Any], dict[int, Any], list[Any]]:
     """Evaluate ``nodes``; ``feeds`` maps id(input tensor) -> array. Returns values and masks by
-    tensor id and the per-node caches. Activity-regularizer penalties of the calls are appended
-    to ``penalties`` (and kept on each layer for ``model.losses``)."""
+    tensor id and the per-node caches (None each without ``keep_caches``: the layers' ``infer``,
+    for a call that runs no backward pass). Activity-regularizer penalties of the calls are
+    appended to ``penalties`` (and kept on each layer for ``model.losses``)."""
     values: dict[int, Any] = dict(feeds)
     masks: dict[int, Any] = {}
     caches: list[Any] = []
@@ -106,10 +107,11 @@ def run_forward(nodes: list[Node], feeds: dict[int, Any], training: bool,
         layer = node.layer
         if not layer.built:
             layer.maybe_build(_shape(inputs))
-        if states is not None:
-            out, cache = layer.forward(inputs, training=training, mask=mask, initial_state=states)
+        kwargs = {"initial_state": states} if states is not None else node.call_kwargs
+        if keep_caches:
+            out, cache = layer.forward(inputs, training=training, mask=mask, **kwargs)
         else:
-            out, cache = layer.forward(inputs, training=training, mask=mask, **node.call_kwargs)
+            out, cache = layer.infer(inputs, training=training, mask=mask, **kwargs), None
         out_mask = layer.compute_mask(inputs, mask)
         penalty = regularization.activity_penalty(layer, out)
         if penalty is not None:

@@ -53,8 +53,11 @@ class BaseModel(Trainer):
     def built(self) -> bool:
         return all(layer.built for layer in self.layers)
 
-    def forward(self, xs: list[Any], training: bool = False) -> tuple[list[Any], list[Any], Any]:
-        """Run the model: ``(outputs, output_masks, cache)``."""
+    def forward(self, xs: list[Any], training: bool = False,
+                keep_caches: bool = True) -> tuple[list[Any], list[Any], Any]:
+        """Run the model: ``(outputs, output_masks, cache)``; without ``keep_caches`` (a call
+        that runs no ``backward``: ``predict``, ``evaluate``) the layers keep no backward caches
+        (``Layer.infer``)."""
         raise NotImplementedError
 
     def backward(self, d_outputs: list[Any], cache: Any,
@@ -196,7 +199,8 @@ class BaseModel(Trainer):
                 "of another model) is not supported; build the larger model from the layers "
                 "themselves (layers can be shared between models)")
         xs = x if isinstance(x, (list, tuple)) and self.n_inputs > 1 else [x]
-        outs, _, _ = self.forward(self._standardize_x(list(xs)), training=training)
+        outs, _, _ = self.forward(self._standardize_x(list(xs)), training=training,
+                                  keep_caches=False)
         return outs if len(outs) > 1 else outs[0]
 
 
@@ -280,10 +284,12 @@ class Model(BaseModel):
     def output_shapes(self) -> list[tuple[int | None, ...]]:
         return [t.shape for t in self._outputs]
 
-    def forward(self, xs: list[Any], training: bool = False) -> tuple[list[Any], list[Any], Any]:
+    def forward(self, xs: list[Any], training: bool = False,
+                keep_caches: bool = True) -> tuple[list[Any], list[Any], Any]:
         feeds = {id(t): x for t, x in zip(self._inputs, xs)}
         penalties: list[float] = []
-        values, masks, caches = run_forward(self._nodes, feeds, training, penalties)
+        values, masks, caches = run_forward(self._nodes, feeds, training, penalties,
+                                              keep_caches)
         self._activity_penalties = penalties
         outs = [values[id(t)] for t in self._outputs]
         out_masks = [masks.get(id(t)) for t in self._outputs]

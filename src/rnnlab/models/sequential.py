@@ -163,14 +163,16 @@ class Sequential(BaseModel):
         out = self.output
         return list(out) if isinstance(out, list) else [out]
 
-    def forward(self, xs: list[Any], training: bool = False) -> tuple[list[Any], list[Any], Any]:
+    def forward(self, xs: list[Any], training: bool = False,
+                keep_caches: bool = True) -> tuple[list[Any], list[Any], Any]:
         if not self._layers:
             raise ValueError("The Sequential model has no layers")
         if not self.built:
             self.build((None, *np.shape(xs[0])[1:]))
         head, nodes = self._chain()
         penalties: list[float] = []
-        values, masks, caches = run_forward(nodes, {id(head): xs[0]}, training, penalties)
+        values, masks, caches = run_forward(nodes, {id(head): xs[0]}, training, penalties,
+                                              keep_caches)
         self._activity_penalties = penalties
         last = nodes[-1].outputs[0]
         return [values[id(last)]], [masks.get(id(last))], (values, caches)

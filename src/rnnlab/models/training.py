@@ -58,7 +58,8 @@ class Trainer(CompileMixin, InputAdapter):
         self._update_metrics(total, per, ys, outs, out_masks, sw, batch_len(xs))
 
     def _test_batch(self, xs: list[Any], ys: list[Any], sw: Any) -> None:
-        outs, out_masks, _ = self.forward(xs, training=False)  # type: ignore[attr-defined]
+        outs, out_masks, _ = self.forward(  # type: ignore[attr-defined]
+            xs, training=False, keep_caches=False)
         total, per, _ = self._losses_and_grads(ys, outs, out_masks, sw)
         total += self._penalty()
         self._update_metrics(total, per, ys, outs, out_masks, sw, batch_len(xs))
@@ -85,7 +86,8 @@ class Trainer(CompileMixin, InputAdapter):
 
     def predict_on_batch(self, x: Any) -> Any:
         xs = self._standardize_x(self._as_inputs(x))
-        outs, _, _ = self.forward(xs, training=False)  # type: ignore[attr-defined]
+        outs, _, _ = self.forward(  # type: ignore[attr-defined]
+            xs, training=False, keep_caches=False)
         return outs if len(outs) > 1 else outs[0]
 
     def _result(self, return_dict: bool) -> Any:
@@ -243,7 +245,8 @@ class Trainer(CompileMixin, InputAdapter):
         outputs: list[list[Any]] = []
         for step, (xs_b, _, _) in enumerate(source.batches(None, need_y=False)):
             callback_list.on_predict_batch_begin(step)
-            outs, _, _ = self.forward(xs_b, training=False)  # type: ignore[attr-defined]
+            outs, _, _ = self.forward(  # type: ignore[attr-defined]
+                xs_b, training=False, keep_caches=False)
             outputs.append(outs)
             callback_list.on_predict_batch_end(
                 step, {"outputs": outs if len(outs) > 1 else outs[0]})

@@ -39,7 +39,7 @@ def gru_forward(P, X, WIF, WIB, S, HN, Y, WF, WB, bih, bhh, HP, RM, HM, M, rever
         t, ip, io = nk.positions(i, T, reverse)
         nk.mm_panels(nk.recurrent_operand(S, ip, RM, HM, has_rm, r0, r1), WF, WB, HP[r0:r1], 0.0)
         # (after the recurrent product: before it, the step took 1 us more; RESULTS.md)
-        nk.step_input(X, WIF, WIB, P, t, r0, r1)
+        nk.step_input(X, WIF, WIB, P, t, t, r0, r1)
         for n in range(r0, r1):
             an = P[t, n]
             hp = HP[n]

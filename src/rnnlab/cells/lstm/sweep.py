@@ -2,7 +2,7 @@
 
 Imported only when numba is usable (``LSTMCell.compiled_sweep``); buffers as in
 ``rnnlab.kernels.driver``, plus ``C (T+1, N, H)`` cell states (indexed as ``S``) and
-``TC (T, N, H)`` their tanh.
+``TC (T, N, H)`` their tanh; over rings (``Seq.ring``), 2 and 1 slots.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from numba import njit
 
 from ...kernels import _numba_kernels as nk
 from ...kernels._pool import MIN_ROWS
-from ...kernels.driver import CompiledSweep, Seq, scratch
+from ...kernels.driver import CompiledSweep, Seq, last_state, scratch
 
 # Loops run along one batch row at a time over a gate block's contiguous columns, so that they
 # vectorise; sigmoid is ``vsigmoid`` (``1 / (1 + exp(-z))``, no cancellation: the reference's
@@ -45,17 +45,18 @@ def lstm_cells(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1, u0, u1):
     """One step's LSTM equations on rows ``r0:r1`` and units ``u0:u1``: ``P[t]`` (the
     pre-activations, recurrent product in) becomes the activated gates (i, f, g, o), then the
     cell state ``c = f ⊙ c_prev + i ⊙ g``, its tanh and ``h = o ⊙ tanh(c)``; masked rows keep
-    ``c_prev``."""
+    ``c_prev``. ``P``, ``TC``, ``S`` and ``C`` may be rings (``nk.slot``)."""
     H = S.shape[2]
     if u0 == 0 and u1 == H:
         lstm_rows(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1)
         return
+    pt, ct, sp, so = nk.slot(t, P), nk.slot(t, TC), nk.slot(ip, S), nk.slot(io, S)
     # loops over views of each gate block's units, counting from 0 (an offset index, as in
     # ``an[H + k]`` over ``range(u0, u1)``, or ``range(2 * H, 3 * H)``, stopped these loops
     # vectorising: 5x slower)
     bi, bf, bg, bo = bhh[u0:u1], bhh[H + u0:H + u1], bhh[2 * H + u0:2 * H + u1], bhh[3 * H + u0:]
     for n in range(r0, r1):
-        an = P[t, n]
+        an = P[pt, n]
         ai, af, ag, ao = an[u0:u1], an[H + u0:H + u1], an[2 * H + u0:2 * H + u1], an[3 * H + u0:]
         for k in range(u1 - u0):
             ai[k] = nk.vsigmoid(ai[k] + bi[k])
@@ -65,8 +66,8 @@ def lstm_cells(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1, u0, u1):
             ag[k] = nk.vtanh(ag[k] + bg[k])
         for k in range(u1 - u0):
             ao[k] = nk.vsigmoid(ao[k] + bo[k])
-        lstm_update(ai, af, ag, ao, C[ip, n, u0:u1], C[io, n, u0:u1], TC[t, n, u0:u1],
-                    S[io, n, u0:u1], has_mask and not M[t, n])
+        lstm_update(ai, af, ag, ao, C[sp, n, u0:u1], C[so, n, u0:u1], TC[ct, n, u0:u1],
+                    S[so, n, u0:u1], has_mask and not M[t, n])
 
 
 @njit(cache=True, error_model="numpy", nogil=True, inline="always")
@@ -77,9 +78,10 @@ def lstm_rows(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1):
     and step against 1.75 for ``lstm_cells``' loops over ``u0:u1``; alone, on 8 rows of 128
     units, 1.23 against 1.37."""
     H = S.shape[2]
+    pt, ct, sp, so = nk.slot(t, P), nk.slot(t, TC), nk.slot(ip, S), nk.slot(io, S)
     bif, bg, bo = bhh[:2 * H], bhh[2 * H:3 * H], bhh[3 * H:]
     for n in range(r0, r1):
-        an = P[t, n]
+        an = P[pt, n]
         aif, ai, af, ag, ao = an[:2 * H], an[:H], an[H:2 * H], an[2 * H:3 * H], an[3 * H:]
         for k in range(2 * H):
             aif[k] = nk.vsigmoid(aif[k] + bif[k])
@@ -87,7 +89,7 @@ def lstm_rows(P, S, C, TC, M, bhh, t, ip, io, has_mask, r0, r1):
             ag[k] = nk.vtanh(ag[k] + bg[k])
         for k in range(H):
             ao[k] = nk.vsigmoid(ao[k] + bo[k])
-        lstm_update(ai, af, ag, ao, C[ip, n], C[io, n], TC[t, n], S[io, n],
+        lstm_update(ai, af, ag, ao, C[sp, n], C[so, n], TC[ct, n], S[so, n],
                     has_mask and not M[t, n])
 
 
@@ -99,8 +101,9 @@ def lstm_forward(P, X, WIF, WIB, S, C, TC, Y, WF, WB, bih, bhh, RM, HM, M, rever
     first (``nk.step_input``). ``K == 0``: rows ``r0:r1``, every unit;
     else every row, each step's ``K`` unit blocks claimed through ``sync``, ``WF``, ``WB``
     from ``nk.pack_units`` and ``Z (N, G)`` scratch (no mask, no recurrent dropout: the driver's
-    ``Seq.K``)."""
-    T, N, G = P.shape
+    ``Seq.K``). ``P``, ``S``, ``C``, ``TC`` may be rings (``nk.slot``; the driver's "Rings"):
+    each step waits for every block of the one before, so a slot is not rewritten while read."""
+    T, N, G = nk.steps(P, X), P.shape[1], P.shape[2]
     H = G // 4
     t_prev = -1
     for i in range(T):
@@ -201,12 +204,13 @@ class LSTMSweep(CompiledSweep):
     step_input = True
     unit_blocks = True
     unit_blocks_backward = True
+    rings = True
 
     def allocate(self, q: Seq, state: tuple[Any, ...], start: int) -> None:
-        C = q.empty((q.T + 1, q.N, q.H), q.P.dtype)
-        C[start] = state[1]
+        C = q.empty((q.S.shape[0], q.N, q.H), q.P.dtype)      # as many slots as S (a ring: 2)
+        C[start % C.shape[0]] = state[1]
         q.extra["C"] = C
-        q.extra["TC"] = q.empty((q.T, q.N, q.H), q.P.dtype)
+        q.extra["TC"] = q.empty((1 if q.ring else q.T, q.N, q.H), q.P.dtype)
 
     def run_forward(self, q: Seq) -> None:
         Y = q.Y if q.Y is not None else q.S[:1]  # Y is only written with a mask
@@ -241,10 +245,10 @@ class LSTMSweep(CompiledSweep):
             nk.parallel_rows(q.N, MIN_ROWS, lambda r0, r1: sweep(r0, r1, nk.NO_SYNC))
 
     def final_state(self, q: Seq) -> tuple[Any, ...]:
-        end = 0 if q.reverse else q.T
-        return q.S[end].copy(), q.extra["C"][end].copy()
+        return last_state(q, q.S).copy(), last_state(q, q.extra["C"]).copy()
 
     def step_states(self, q: Seq) -> dict[str, Any]:
+        states = super().step_states(q)
         C = q.extra["C"]
-        return {**super().step_states(q), "c": C[:q.T] if q.reverse else C[1:],
+        return {**states, "c": C[:q.T] if q.reverse else C[1:],
                 "gates": q.P, "tanh_c": q.extra["TC"]}
