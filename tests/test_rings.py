@@ -163,6 +163,29 @@ def test_bidirectional_inference(merge_mode: str | None, return_sequences: bool,
     assert [q.ring for q in sweeps] == [False, False] + [not return_sequences] * 2
 
 
+def test_a_subclass_forward_is_what_infer_runs() -> None:
+    """A recurrent layer whose subclass has a ``forward`` of its own: ``infer`` (and so
+    ``predict``, eager calls) runs that, not the base class's sweep."""
+
+    class Doubled(LSTM):
+        def forward(self, inputs: Any, training: bool = False, mask: Any = None,
+                    initial_state: Any = None) -> tuple[Any, Any]:
+            out, cache = super().forward(inputs, training, mask, initial_state)
+            return 2 * out, cache
+
+    class Halved(Bidirectional):
+        def forward(self, inputs: Any, training: bool = False, mask: Any = None,
+                    initial_state: Any = None) -> tuple[Any, Any]:
+            out, cache = super().forward(inputs, training, mask, initial_state)
+            return out / 2, cache
+
+    x = np.random.default_rng(6).standard_normal((2, 4, 3))
+    for layer in (Doubled(3, dtype="float64"), Halved(LSTM(3, dtype="float64"))):
+        full, _ = layer.forward(x)
+        np.testing.assert_array_equal(layer.infer(x), full)
+        np.testing.assert_array_equal(layer(x), full)
+
+
 def test_rings_run_no_backward_pass() -> None:
     from rnnlab.kernels import driver
 

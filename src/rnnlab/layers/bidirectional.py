@@ -164,7 +164,11 @@ class Bidirectional(Layer):
     def infer(self, inputs: Any, training: bool = False, mask: Any = None,
               initial_state: Any = None, **kwargs: Any) -> Any:
         """``forward``'s outputs, each direction through its layer's ``infer`` (no backward
-        cache; rings where its sweep can, ``RNN.infer``)."""
+        cache; rings where its sweep can, ``RNN.infer``). A subclass with a ``forward`` of its
+        own is run through it."""
+        if type(self).forward is not Bidirectional.forward:
+            return super().infer(inputs, training=training, mask=mask,
+                                 initial_state=initial_state, **kwargs)
         if kwargs:
             raise TypeError(f"{self.name}: unexpected call argument(s) {sorted(kwargs)}")
         return self._run(inputs, training, mask, initial_state, keep_cache=False)[0]

@@ -236,7 +236,11 @@ class RNN(Layer):
               initial_state: Any = None, **kwargs: Any) -> Any:
         """``forward``'s outputs, keeping no backward cache (``Layer.infer``); on the compiled
         engine the last cell of a layer that returns only its last step sweeps over rings
-        where its sweep can (``driver.forward(last_only=True)``: the LSTM)."""
+        where its sweep can (``driver.forward(last_only=True)``: the LSTM). A subclass with a
+        ``forward`` of its own is run through it."""
+        if type(self).forward is not RNN.forward:
+            return super().infer(inputs, training=training, mask=mask,
+                                 initial_state=initial_state, **kwargs)
         if kwargs:
             raise TypeError(f"{self.name}: unexpected call argument(s) {sorted(kwargs)}")
         return self._run(inputs, training, mask, initial_state, keep_cache=False)[0]
